@@ -1,0 +1,117 @@
+"""One Config: every setting declared once, with its default and help.
+
+Each setting can be given on the command line (see ``salvus-local --help``) or in the
+environment as ``SALVUS_LOCAL_<NAME>`` (upper case).  The README lists them all, and a
+test fails when one is undocumented.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "SALVUS_LOCAL_"
+
+
+def default_data_dir() -> str:
+    """Return the platform's user data dir for salvus-local."""
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA", str(Path.home() / "AppData" / "Local"))
+    elif os.uname().sysname == "Darwin":
+        base = str(Path.home() / "Library" / "Application Support")
+    else:
+        base = os.environ.get("XDG_DATA_HOME", str(Path.home() / ".local" / "share"))
+    return str(Path(base) / "salvus-local")
+
+
+def setting(default: Any, help: str, **kw: Any) -> Any:
+    """Declare a setting with its default and one line of help."""
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+@dataclass
+class Config:
+    """Every salvus-local setting."""
+
+    # Web server
+    ip: str = setting("127.0.0.1", "Address to listen on; use --lan or 0.0.0.0 to serve other machines.")
+    port: int = setting(8765, "Port to listen on; 0 picks a free one.")
+    data_dir: str = setting(default_data_dir(), "Where projects, the database and run files live.")
+    token: str = setting("", "Access token for the printed URL; random when empty.")
+    open_browser: bool = setting(True, "Open the notebook in the default browser after start.")
+    allow_hosts: list = setting([], "Extra Host names accepted besides loopback (DNS-rebinding guard).")
+    allow_origins: list = setting([], "Extra Origins accepted on websockets besides the server's own.")
+    threads: int = setting(256, "Worker threads of the web server (one per open websocket).")
+    # Compute
+    kernel: str = setting("sage", "Default kernel: sage (when importable) or python.")
+    kernels: list = setting(["sage", "python"], "Kernels to preload; sage is skipped when not installed.")
+    cpu_limit: int = setting(3600, "CPU seconds a session may use before it is stopped.")
+    memory_limit: int = setting(4096, "Megabytes of address space a session may add to the preloaded parent.")
+    nproc_limit: int = setting(256, "Processes a session may start (fork bomb guard).")
+    fsize_limit: int = setting(1024, "Largest file a session may write, in megabytes.")
+    nofile_limit: int = setting(1024, "Open files a session may hold.")
+    idle_timeout: int = setting(0, "Seconds of no activity after which a session is stopped; 0 never.")
+    max_lifetime: int = setting(0, "Seconds after which any session is stopped; 0 never.")
+    output_limit: int = setting(2_000_000, "Bytes of output one execution may send before it is truncated.")
+    kernel_uid: int = setting(65534, "Unprivileged uid sessions run as when the server runs as root.")
+    kernel_gid: int = setting(65534, "Unprivileged gid sessions run as when the server runs as root.")
+    kill_grace: float = setting(2.0, "Seconds between SIGTERM and SIGKILL when a session is stopped.")
+    compute_tcp: str = setting("", "Also serve compute on host:port (needs compute_secret), for remote web servers.")
+    compute_secret: str = setting("", "Shared secret for the TCP compute listener.")
+    # Projects, snapshots, terminals (salvus_local/store, server/projects, server/terminals)
+    snapshot_interval: int = setting(60, "Seconds between automatic snapshots while a project's files change (max 120).")
+    snapshot_max_file_mb: int = setting(50, "Files larger than this many megabytes are left out of snapshots.")
+    watch_polling: bool = setting(False, "Watch project folders by polling instead of inotify/FSEvents.")
+    terminal_shell: str = setting("", "Shell that terminals run; empty means $SHELL, else /bin/bash or /bin/sh.")
+
+    # Not settings: filled in at start.
+    extra: dict = field(default_factory=dict, metadata={"internal": True})
+
+    @property
+    def run_dir(self) -> Path:
+        """Directory for sockets and run files (mode 0700)."""
+        return Path(self.data_dir) / "run"
+
+    @property
+    def default_project_dir(self) -> Path:
+        """Working directory of kernels that belong to no project."""
+        return Path(self.data_dir) / "projects" / "default"
+
+    @classmethod
+    def settings(cls) -> list[dataclasses.Field]:
+        """Return the declared settings (not internal fields)."""
+        return [f for f in dataclasses.fields(cls) if not f.metadata.get("internal")]
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a Config from SALVUS_LOCAL_* variables, then explicit overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in cls.settings():
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                values[f.name] = parse_value(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def parse_value(f: dataclasses.Field, raw: str) -> Any:
+    """Parse an environment string into the setting's type, or raise ValueError."""
+    kind = type(f.default) if f.default is not dataclasses.MISSING else list
+    if kind is bool:
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off", ""):
+            return False
+        raise ValueError(f"{ENV_PREFIX}{f.name.upper()} must be true or false, not {raw!r}")
+    if kind is list:
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{ENV_PREFIX}{f.name.upper()} must be a {kind.__name__}, not {raw!r}") from None

@@ -1,0 +1,93 @@
+"""What a freshly forked child does before it serves its session."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from typing import Any, Callable
+
+from ..protocol import SignedConnection, Verb
+from .limits import Limits, apply_limits, drop_privileges, session_env
+from .preload import Preloaded
+from .session import Session
+
+
+class CPULimitExceeded(Exception):
+    """Raised in user code when the session has used up its CPU seconds."""
+
+
+def _interrupt_handler(kind: str) -> Callable[[], Any]:
+    """Return a function that arms SIGINT for user code."""
+    if kind == "sage":
+        try:
+            from cysignals.signals import init_cysignals
+
+            # cysignals' handler also interrupts PARI, FLINT and other C code inside sig_on().
+            return init_cysignals
+        except ImportError:
+            pass
+    return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _reseed(kind: str) -> None:
+    """Give each session its own random state (the parent's was copied by fork)."""
+    if kind == "sage":
+        try:
+            from sage.misc.randstate import set_random_seed
+
+            set_random_seed()
+        except ImportError:
+            pass
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        numpy.random.seed()
+
+
+def _fail(conn: SignedConnection, message: str) -> None:
+    """Tell the client why the session could not start, then exit."""
+    try:
+        conn.send({"type": Verb.ERROR, "content": {"message": message}})
+    finally:
+        os._exit(1)
+
+
+def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str) -> None:
+    """Isolate this process, then serve the session on conn until it ends."""
+    os.setsid()  # own session and process group: interrupt and kill reach everything it starts
+    uid, gid = req.get("uid"), req.get("gid")
+    limits = Limits.from_dict(req.get("limits"))
+    env = req.get("env") if isinstance(req.get("env"), dict) else {}
+    os.environ.update({str(k): str(v) for k, v in env.items()})
+    os.environ.update(session_env(tmp, uid))
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    try:
+        apply_limits(limits, uid)
+        drop_privileges(uid, gid)
+    except OSError as exc:
+        _fail(conn, f"cannot isolate the session: {exc.strerror}")
+    cwd = str(req.get("cwd") or tmp)
+    try:
+        os.chdir(cwd)
+    except OSError as exc:
+        _fail(conn, f"cannot enter the working directory {cwd}: {exc.strerror}")
+    os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
+    _reseed(pre.kind)
+
+    def on_xcpu(*_: Any) -> None:
+        if session.executing:
+            raise CPULimitExceeded(
+                f"CPU time limit exceeded: this session has used its {limits.cpu} CPU seconds; "
+                "restart the kernel for a fresh session")
+
+    signal.signal(signal.SIGXCPU, on_xcpu)
+    session = Session(conn, pre.shell, pre.kernel, str(req["kernel_id"]), limits, _interrupt_handler(pre.kind))
+    if "" not in sys.path:
+        sys.path.insert(0, "")  # as in Jupyter: modules next to the notebook import
+    conn.send({"type": Verb.STARTED, "content": {"pid": os.getpid(), "pgid": os.getpgrp(),
+                                                  "kernel_id": session.kernel_id}})
+    session.start()
+    session.serve()
+    os._exit(0)

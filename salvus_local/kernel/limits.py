@@ -1,0 +1,132 @@
+"""Isolation of one session: process group, rlimits, unprivileged uid, private temp dir.
+
+Used by a forked kernel child and by ``python -m salvus_local.kernel.sandbox`` (terminals).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MB = 1024 * 1024
+
+
+@dataclass
+class Limits:
+    """Per-session resource limits; 0 means unlimited."""
+
+    cpu: int = 3600              # CPU seconds
+    memory_mb: int = 4096        # address space the session may add to what it starts with
+    nproc: int = 256             # processes (added to what the uid already runs)
+    fsize_mb: int = 1024         # largest file written
+    nofile: int = 1024           # open files
+    idle_timeout: int = 0        # seconds without a request before the session stops itself
+    max_lifetime: int = 0        # seconds after which the session stops itself
+    output_limit: int = 2_000_000  # bytes of output per execution
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Limits:
+        """Build Limits from a dict, ignoring unknown keys and bad values."""
+        out = cls()
+        for key, value in (data or {}).items():
+            if hasattr(out, key) and isinstance(value, (int, float)) and value >= 0:
+                setattr(out, key, int(value))
+        return out
+
+    def to_dict(self) -> dict[str, int]:
+        """Return the limits as a plain dict."""
+        return asdict(self)
+
+
+def _vm_size() -> int:
+    """Return this process's current virtual memory size in bytes (Linux), or 0."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, ValueError):
+        return 0
+
+
+def _procs_of(uid: int) -> int:
+    """Count processes owned by uid (Linux), so nproc caps growth, not the user's desktop."""
+    count = 0
+    try:
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        count += 1
+                except OSError:
+                    pass
+    except OSError:
+        return 0
+    return count
+
+
+def _set(which: int, value: int) -> None:
+    """Lower one rlimit (soft and hard), never raising an existing lower hard limit."""
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def apply_limits(limits: Limits, uid: int | None = None) -> None:
+    """Apply rlimits to the current process (call in the child, before dropping privileges)."""
+    if limits.cpu:
+        # Soft limit raises SIGXCPU (shown to the user as an error); hard kills a few seconds later.
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        used = int(sum(resource.getrusage(resource.RUSAGE_SELF)[:2]))
+        cap = used + limits.cpu
+        resource.setrlimit(resource.RLIMIT_CPU, (cap, cap + 5 if hard == resource.RLIM_INFINITY else min(hard, cap + 5)))
+    if limits.memory_mb:
+        # Relative to the preloaded parent: Sage alone maps well over a gigabyte of address space.
+        _set(resource.RLIMIT_AS, _vm_size() + limits.memory_mb * MB)
+    if limits.nproc:
+        owner = os.getuid() if uid is None else uid
+        _set(resource.RLIMIT_NPROC, _procs_of(owner) + limits.nproc)
+    if limits.fsize_mb:
+        _set(resource.RLIMIT_FSIZE, limits.fsize_mb * MB)
+    if limits.nofile:
+        _set(resource.RLIMIT_NOFILE, limits.nofile)
+    _set(resource.RLIMIT_CORE, 0)
+
+
+def make_private_tmp(uid: int | None, gid: int | None) -> str:
+    """Create a private temp dir (0700) owned by the session's uid and return its path."""
+    path = tempfile.mkdtemp(prefix="salvus-session-")
+    if uid is not None and os.geteuid() == 0:
+        os.chown(path, uid, gid if gid is not None else uid)
+    return path
+
+
+def remove_tree(path: str | None) -> None:
+    """Remove a session's temp dir, ignoring errors."""
+    if path:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def drop_privileges(uid: int | None, gid: int | None) -> None:
+    """Switch to an unprivileged uid/gid when running as root (no-op otherwise)."""
+    if uid is None or os.geteuid() != 0:
+        return
+    gid = uid if gid is None else gid
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+
+
+def session_env(tmp: str, uid: int | None) -> dict[str, str]:
+    """Environment entries that point a session's scratch files at its private temp dir."""
+    env = {"TMPDIR": tmp, "TMP": tmp, "TEMP": tmp, "MPLCONFIGDIR": os.path.join(tmp, ".matplotlib")}
+    if uid is not None and os.geteuid() == 0:
+        # The server's HOME is not the session's: keep dot-files of Sage/IPython private and writable.
+        env.update({"HOME": tmp, "DOT_SAGE": os.path.join(tmp, ".sage"), "IPYTHONDIR": os.path.join(tmp, ".ipython")})
+    return env

@@ -1,0 +1,52 @@
+"""Run a command with a session's isolation, then exec it (used for terminals).
+
+    python -m salvus_local.kernel.sandbox --limits '{"cpu": 600}' [--uid N --gid N] [--cwd DIR] -- CMD ARGS...
+
+The command gets its own session and process group, the rlimits of a kernel session and,
+when started by root, an unprivileged uid/gid.  Stopping it is killpg on its pid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from .limits import Limits, apply_limits, drop_privileges
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, isolate this process and exec the command."""
+    parser = argparse.ArgumentParser(prog="python -m salvus_local.kernel.sandbox")
+    parser.add_argument("--limits", default="{}", help="JSON object of Limits fields")
+    parser.add_argument("--uid", type=int, default=None)
+    parser.add_argument("--gid", type=int, default=None)
+    parser.add_argument("--cwd", default=None)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if not command:
+        parser.error("give the command to run after --")
+    try:
+        limits = Limits.from_dict(json.loads(args.limits))
+    except ValueError:
+        parser.error("--limits must be a JSON object")
+    try:
+        os.setsid()
+    except OSError:
+        pass  # already a session leader (e.g. started by a pty helper)
+    apply_limits(limits, args.uid)
+    drop_privileges(args.uid, args.gid)
+    if args.cwd:
+        os.chdir(args.cwd)
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        print(f"salvus sandbox: cannot run {command[0]}: {exc.strerror}", file=sys.stderr)
+        return 127
+    return 0  # not reached
+
+
+if __name__ == "__main__":
+    sys.exit(main())
