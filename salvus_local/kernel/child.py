@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import tempfile
 from typing import Any, Callable
 
 from ..protocol import SignedConnection, Verb
@@ -60,6 +61,7 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     env = req.get("env") if isinstance(req.get("env"), dict) else {}
     os.environ.update({str(k): str(v) for k, v in env.items()})
     os.environ.update(session_env(tmp, uid))
+    tempfile.tempdir = None  # the parent's cached answer; recompute from TMPDIR
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)

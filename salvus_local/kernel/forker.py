@@ -20,6 +20,7 @@ from ..protocol import ConnectionClosed, ProtocolError, SignedConnection, Verb, 
 from .child import run_child
 from .limits import make_private_tmp, remove_tree
 from .preload import Preloaded
+from .session import EXIT_IDLE, EXIT_LIFETIME
 from .spare import Spare, fork_spare, hand_over
 
 log = logging.getLogger("salvus_local.kernel")
@@ -301,13 +302,14 @@ def exit_record(kernel_id: str, status: int) -> dict[str, Any]:
         }.get(sig, f"killed by {name}")
         return {"kernel_id": kernel_id, "exitcode": None, "signal": sig, "reason": reason}
     code = os.WEXITSTATUS(status)
-    reason = "exited" if code == 0 else f"exited with status {code}"
+    reason = {0: "exited", EXIT_IDLE: "stopped after being idle too long",
+              EXIT_LIFETIME: "stopped at its maximum lifetime"}.get(code, f"exited with status {code}")
     return {"kernel_id": kernel_id, "exitcode": code, "signal": None, "reason": reason}
 
 
-def _reply(conn: SignedConnection, kind: str, **content: Any) -> None:
+def _reply(conn: SignedConnection, frame_type: str, **content: Any) -> None:
     try:
-        conn.send({"type": kind, "content": content})
+        conn.send({"type": frame_type, "content": content})
     except OSError:
         pass
 

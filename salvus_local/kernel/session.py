@@ -27,6 +27,8 @@ from .requests import Requests
 from .streams import FdCapture, Flusher, OutStream
 
 _SHUTDOWN = object()
+EXIT_IDLE = 75       # exit status of a session stopped for being idle too long
+EXIT_LIFETIME = 76   # exit status of a session stopped at its maximum lifetime
 _BINARY_PREFIXES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
 
 
@@ -245,15 +247,14 @@ class Session:
         if self.executing:
             os.killpg(os.getpgrp(), signal.SIGINT)
 
-    def shutdown(self) -> None:
-        """Stop the session: flush, then end the whole process group."""
+    def shutdown(self, code: int = 0, notice: str = "") -> None:
+        """Stop the session: flush and exit (the parent then kills the rest of our process group)."""
         self._stdin.put(_SHUTDOWN)
         self.sync_output()
+        if notice:
+            self.send(Channel.IOPUB, MsgType.STREAM, {"name": "stderr", "text": notice}, parent={})
         self.drain()
-        try:
-            os.killpg(os.getpgrp(), signal.SIGKILL)
-        finally:
-            os._exit(0)
+        os._exit(code)
 
     # ---- main loop ---------------------------------------------------------------
 
@@ -267,9 +268,10 @@ class Session:
             except queue.Empty:
                 now = time.monotonic()
                 if self.limits.idle_timeout and now - self.last_activity > self.limits.idle_timeout:
-                    self.shutdown()
+                    self.shutdown(EXIT_IDLE, f"\nSession stopped: idle for {self.limits.idle_timeout} s.\n")
                 if self.limits.max_lifetime and now - started > self.limits.max_lifetime:
-                    self.shutdown()
+                    self.shutdown(EXIT_LIFETIME, f"\nSession stopped: it reached its maximum lifetime of "
+                                                 f"{self.limits.max_lifetime} s.\n")
                 continue
             except KeyboardInterrupt:
                 continue
