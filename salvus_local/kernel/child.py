@@ -8,7 +8,7 @@ import sys
 import tempfile
 from typing import Any, Callable
 
-from ..protocol import SignedConnection, Verb
+from ..protocol import Channel, MsgType, SignedConnection, Verb, new_message
 from .limits import Limits, apply_limits, drop_privileges, session_env
 from .preload import Preloaded
 from .session import Session
@@ -53,7 +53,23 @@ def _fail(conn: SignedConnection, message: str) -> None:
         os._exit(1)
 
 
-def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str) -> None:
+def prepare(pre: Preloaded, warm: bool = False) -> Session:
+    """Make the session's state that needs no client yet (in a spare, before any request)."""
+    _reseed(pre.kind)
+    session = Session(pre.shell, pre.kernel, _interrupt_handler(pre.kind))
+    session.start()
+    if warm:
+        # Run a typical cell through the real output path, so the pages it writes are copied now.
+        session.requests.dispatch(new_message(MsgType.EXECUTE_REQUEST, {"code": "2 + 2", "store_history": False},
+                                              Channel.SHELL, "warm-up"))
+        for name in ("_", "__", "___"):
+            pre.shell.user_ns[name] = ""
+        session.discard_output()
+    return session
+
+
+def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str,
+              session: Session | None = None) -> None:
     """Isolate this process, then serve the session on conn until it ends."""
     os.setsid()  # own session and process group: interrupt and kill reach everything it starts
     uid, gid = req.get("uid"), req.get("gid")
@@ -76,7 +92,6 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     except OSError as exc:
         _fail(conn, f"cannot enter the working directory {cwd}: {exc.strerror}")
     os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
-    _reseed(pre.kind)
 
     def on_xcpu(*_: Any) -> None:
         if session.executing:
@@ -85,11 +100,11 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
                 "restart the kernel for a fresh session")
 
     signal.signal(signal.SIGXCPU, on_xcpu)
-    session = Session(conn, pre.shell, pre.kernel, str(req["kernel_id"]), limits, _interrupt_handler(pre.kind))
     if "" not in sys.path:
         sys.path.insert(0, "")  # as in Jupyter: modules next to the notebook import
+    session = session or prepare(pre)
     conn.send({"type": Verb.STARTED, "content": {"pid": os.getpid(), "pgid": os.getpgrp(),
-                                                  "kernel_id": session.kernel_id}})
-    session.start()
+                                                  "kernel_id": str(req["kernel_id"])}})
+    session.attach(conn, str(req["kernel_id"]), limits)
     session.serve()
     os._exit(0)

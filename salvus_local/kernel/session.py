@@ -49,13 +49,12 @@ def normalize_data(data: dict[str, Any]) -> dict[str, Any]:
 class Session:
     """A kernel session in a forked child."""
 
-    def __init__(self, conn: SignedConnection, shell: Any, kernel: dict[str, Any], kernel_id: str,
-                 limits: Limits, interrupt_handler: Callable[[], Any]) -> None:
-        self.conn = conn
+    def __init__(self, shell: Any, kernel: dict[str, Any], interrupt_handler: Callable[[], Any]) -> None:
+        self.conn: SignedConnection | None = None
         self.shell = shell
         self.kernel_info = kernel
-        self.kernel_id = kernel_id
-        self.limits = limits
+        self.kernel_id = ""
+        self.limits = Limits()
         self.session_id = new_id()
         self.parent: dict[str, Any] = {}
         self.busy = False
@@ -75,13 +74,12 @@ class Session:
     # ---- start -------------------------------------------------------------------
 
     def start(self) -> None:
-        """Attach the shell to this session and start the helper threads."""
+        """Attach the shell to this session and start output capture (before a client is known)."""
         from .shell import KernelShim
 
         comms.SessionComm.session = self
         self.shell.salvus_session = self
         self.shell.kernel = KernelShim(self)
-        threading.Thread(target=self._send_loop, name="salvus-sender", daemon=True).start()
         self.stdout = OutStream("stdout", self._emit_stream, self._out_lock)
         self.stderr = OutStream("stderr", self._emit_stream, self._out_lock)
         Flusher([self.stdout, self.stderr]).start()
@@ -89,12 +87,24 @@ class Session:
         sys.stdout, sys.stderr = self.stdout, self.stderr
         builtins.input = self.input
         getpass.getpass = lambda prompt="Password: ", stream=None: self.input(prompt, password=True)
+
+    def discard_output(self) -> None:
+        """Forget what was queued before a client attached (the spare's warm-up cell)."""
+        self.sync_output()
+        self._outbox = queue.SimpleQueue()
+
+    def attach(self, conn: SignedConnection, kernel_id: str, limits: Limits) -> None:
+        """Serve the client on conn: start the sender and reader threads."""
+        self.conn, self.kernel_id, self.limits = conn, kernel_id, limits
+        self.last_activity = time.monotonic()
+        threading.Thread(target=self._send_loop, name="salvus-sender", daemon=True).start()
         threading.Thread(target=self._read_loop, name="salvus-reader", daemon=True).start()
 
     # ---- sending -----------------------------------------------------------------
 
     def _send_loop(self) -> None:
         """Write queued frames to the socket, in order."""
+        assert self.conn is not None
         while True:
             item = self._outbox.get()
             if isinstance(item, threading.Event):
@@ -223,6 +233,7 @@ class Session:
 
     def _read_loop(self) -> None:
         """Read frames: answer control and stdin now, queue shell requests."""
+        assert self.conn is not None
         try:
             while True:
                 frame = self.conn.recv()

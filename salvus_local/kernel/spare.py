@@ -9,8 +9,6 @@ and the parent forks the next spare while the new session already answers.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
 import socket
@@ -18,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..protocol import SignedConnection, dumps
-from .child import run_child
+from .child import prepare, run_child
 from .preload import Preloaded
 
 
@@ -57,19 +55,9 @@ def hand_over(spare: Spare, conn: SignedConnection, req: dict[str, Any], tmp: st
         spare.ctl.close()
 
 
-def _prefault(pre: Preloaded) -> None:
-    """Run a typical cell so the pages it writes are copied now, not on the user's clock."""
-    sink = io.StringIO()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        pre.shell.run_cell("2 + 2", store_history=False)
-        pre.shell.complete("pri", "pri", 3)
-    for name in ("_", "__", "___"):
-        pre.shell.user_ns[name] = ""
-
-
 def _spare_main(ctl: socket.socket, pre: Preloaded) -> None:
     """Wait for a session request, then become that session (or exit when the parent goes)."""
-    _prefault(pre)
+    session = prepare(pre, warm=True)  # reseeded, output captured, a cell already run
     msg, fds, _, _ = socket.recv_fds(ctl, 1 << 20, 1)
     ctl.close()
     if not msg or not fds:
@@ -79,4 +67,4 @@ def _spare_main(ctl: socket.socket, pre: Preloaded) -> None:
     sock.settimeout(None)
     conn = SignedConnection(sock, bytes.fromhex(state["key"]), listener=True)
     conn.send_seq, conn.recv_seq = state["send_seq"], state["recv_seq"]
-    run_child(conn, pre, state["req"], state["tmp"])
+    run_child(conn, pre, state["req"], state["tmp"], session)
