@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uid", type=int, default=None)
     parser.add_argument("--gid", type=int, default=None)
     parser.add_argument("--cwd", default=None)
+    parser.add_argument("--ctty", action="store_true", help="make stdin (a pty) the controlling terminal")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         os.setsid()
     except OSError:
         pass  # already a session leader (e.g. started by a pty helper)
+    if args.ctty:
+        import fcntl
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # so Ctrl-C in the terminal reaches the shell's jobs
     apply_limits(limits, args.uid)
     drop_privileges(args.uid, args.gid)
     if args.cwd:

@@ -1,0 +1,210 @@
+"""Terminals: a pty running the user's shell in the project folder, isolated by the kernel sandbox.
+
+The shell starts as ``python -m salvus_local.kernel.sandbox --ctty ... -- $SHELL``: the
+sandbox makes it a session leader with the pty as controlling terminal (job control, Ctrl-C),
+applies the kernels' rlimits (and uid when root), then execs the shell.  The web server only
+uses ``subprocess`` (fork+exec, no Python code between them), never a bare fork with threads.
+Closing a terminal kills its whole process group.
+"""
+
+from __future__ import annotations
+
+import codecs
+import fcntl
+import json
+import os
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from salvus_local.config import Config
+from salvus_local.store.errors import NotFound
+
+SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
+
+
+def user_shell(config: Config) -> str:
+    """The shell terminals run."""
+    for shell in (getattr(config, "terminal_shell", ""), os.environ.get("SHELL", ""), "/bin/bash", "/bin/sh"):
+        if shell and shutil.which(shell):
+            return shell
+    return "/bin/sh"
+
+
+class Terminal:
+    """One pty and its shell; clients are websockets with a thread-safe ``send``."""
+
+    def __init__(self, name: str, project_id: str, cwd: Path, argv: list[str], env: dict[str, str]) -> None:
+        self.name, self.project_id, self.cwd = name, project_id, cwd
+        self.fd, slave = os.openpty()
+        self.set_size(24, 80)
+        try:
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
+                                         close_fds=True)
+        finally:
+            os.close(slave)
+        self.clients: set[Any] = set()
+        self.lock = threading.Lock()
+        self.scrollback = ""
+        self.last_activity = time.time()
+        self.closed = threading.Event()
+        threading.Thread(target=self._read, name=f"salvus-term-{name}", daemon=True).start()
+
+    def model(self) -> dict[str, Any]:
+        """Jupyter's terminal model."""
+        from salvus_local.server.contents.models import iso
+
+        return {"name": self.name, "last_activity": iso(self.last_activity)}
+
+    def set_size(self, rows: int, cols: int) -> None:
+        """Resize the pty (the shell gets SIGWINCH)."""
+        rows, cols = max(1, min(int(rows), 1000)), max(1, min(int(cols), 1000))
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+    def write(self, text: str) -> None:
+        """Send keystrokes to the shell."""
+        self.last_activity = time.time()
+        data = text.encode("utf-8")
+        while data and not self.closed.is_set():
+            data = data[os.write(self.fd, data):]
+
+    def attach(self, client: Any) -> None:
+        """Add a websocket client: it gets 'setup' and the scrollback first."""
+        with self.lock:
+            client.send(json.dumps(["setup", {}]))
+            if self.scrollback:
+                client.send(json.dumps(["stdout", self.scrollback]))
+            self.clients.add(client)
+
+    def detach(self, client: Any) -> None:
+        """Remove a client (the shell keeps running)."""
+        with self.lock:
+            self.clients.discard(client)
+
+    def _broadcast(self, message: list[Any]) -> None:
+        frame = json.dumps(message)
+        for client in list(self.clients):
+            try:
+                client.send(frame)
+            except Exception:  # a dead socket: drop it, keep serving the others
+                self.clients.discard(client)
+
+    def _read(self) -> None:
+        decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:  # EIO: every process holding the pty's other end has exited
+                data = b""
+            if not data:
+                break
+            text = decoder.decode(data)
+            self.last_activity = time.time()
+            with self.lock:
+                self.scrollback = (self.scrollback + text)[-SCROLLBACK:]
+                self._broadcast(["stdout", text])
+        self.kill()
+        with self.lock:
+            self._broadcast(["disconnect", 1])
+            for client in list(self.clients):
+                try:
+                    client.close()
+                except Exception:
+                    pass
+            self.clients.clear()
+
+    def kill(self, grace: float = 1.0) -> None:
+        """Kill the shell's process group (SIGHUP, then SIGKILL) and reap it."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        for sig in (signal.SIGHUP, signal.SIGKILL):
+            try:
+                os.killpg(self.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break
+            try:
+                self.proc.wait(timeout=grace)
+                os.killpg(self.proc.pid, signal.SIGKILL)  # children that ignored SIGHUP
+            except subprocess.TimeoutExpired:
+                continue
+            except (ProcessLookupError, PermissionError):
+                pass
+            break
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class TerminalManager:
+    """All terminals of the server, named "1", "2", … like Jupyter's."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.terminals: dict[str, Terminal] = {}
+        self._lock = threading.Lock()
+        self._counter = 0
+
+    def argv(self, cwd: Path) -> list[str]:
+        """The command line of a new terminal's shell."""
+        c = self.config
+        limits = {"cpu": 0, "memory_mb": 0, "nproc": c.nproc_limit, "fsize_mb": c.fsize_limit, "nofile": c.nofile_limit}
+        sandbox = [sys.executable, "-m", "salvus_local.kernel.sandbox", "--ctty", "--limits", json.dumps(limits),
+                   "--cwd", str(cwd)]
+        if os.geteuid() == 0:
+            sandbox += ["--uid", str(c.kernel_uid), "--gid", str(c.kernel_gid)]
+        return [*sandbox, "--", user_shell(c)]
+
+    def env(self, cwd: Path) -> dict[str, str]:
+        """The shell's environment: ours minus salvus secrets, plus TERM and PWD."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SALVUS_LOCAL_")}
+        env.update(TERM="xterm-256color", PWD=str(cwd), COLORTERM="truecolor")
+        return env
+
+    def create(self, project_id: str, cwd: Path) -> Terminal:
+        """Start a terminal in ``cwd``."""
+        with self._lock:
+            self._counter += 1
+            name = str(self._counter)
+        term = Terminal(name, project_id, cwd, self.argv(cwd), self.env(cwd))
+        with self._lock:
+            self.terminals[name] = term
+        return term
+
+    def get(self, name: str, project_id: str | None = None) -> Terminal:
+        """A running terminal (of that project, when given)."""
+        with self._lock:
+            term = self.terminals.get(name)
+        if term is None or term.closed.is_set() or (project_id and term.project_id != project_id):
+            raise NotFound(f"Terminal not found: {name}")
+        return term
+
+    def list(self, project_id: str | None = None) -> list[Terminal]:
+        """Running terminals (of one project, when given)."""
+        with self._lock:
+            terms = list(self.terminals.values())
+        return [t for t in terms if not t.closed.is_set() and (not project_id or t.project_id == project_id)]
+
+    def delete(self, name: str, project_id: str | None = None) -> None:
+        """Close a terminal and kill its process group."""
+        term = self.get(name, project_id)
+        with self._lock:
+            self.terminals.pop(name, None)
+        term.kill()
+
+    def shutdown_all(self) -> None:
+        """Close every terminal (server exit)."""
+        for term in self.list():
+            term.kill(grace=0.2)

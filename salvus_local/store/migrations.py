@@ -1,0 +1,69 @@
+"""Named, idempotent schema migrations of salvus.db (applied in order, each once)."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+migrations = Migrations("salvus_local")
+
+
+@migrations(name="0001_projects")
+def projects(db: sqlite_utils.Database) -> None:
+    """Projects: a directory each; soft-deleted into a trash, archivable."""
+    db["projects"].create(
+        {
+            "id": str,
+            "title": str,
+            "path": str,
+            "in_place": int,  # 1: an existing folder opened where it is; never moved or deleted by us
+            "origin": str,  # clone URL, if cloned
+            "created": float,
+            "last_opened": float,
+            "archived": int,
+            "deleted": float,  # time it went to the trash; NULL when live
+            "trash_path": str,  # where its files went, for restore
+        },
+        pk="id",
+        not_null={"title", "path", "created"},
+        defaults={"in_place": 0, "archived": 0},
+    )
+    db.execute("create unique index projects_live_path on projects(path) where deleted is null")
+
+
+@migrations(name="0002_files")
+def files(db: sqlite_utils.Database) -> None:
+    """File index: every file of every project, refreshed by snapshots."""
+    db["files"].create(
+        {"project_id": str, "path": str, "size": int, "mtime": float},
+        pk=("project_id", "path"),
+        foreign_keys=[("project_id", "projects", "id")],
+    )
+
+
+@migrations(name="0003_computations")
+def computations(db: sqlite_utils.Database) -> None:
+    """Computation history: one row per executed cell, full-text indexed."""
+    db["computations"].create(
+        {
+            "id": int,
+            "project_id": str,
+            "path": str,
+            "cell_id": str,
+            "kernel_id": str,
+            "execution_count": int,
+            "input": str,
+            "output": str,
+            "status": str,
+            "time": float,
+        },
+        pk="id",
+    )
+    db["computations"].create_index(["project_id", "time"])
+    db["computations"].enable_fts(["input", "output"], fts_version="FTS5", create_triggers=True)
+
+
+@migrations(name="0004_settings")
+def settings(db: sqlite_utils.Database) -> None:
+    """Small key/value settings remembered across runs."""
+    db["settings"].create({"key": str, "value": str}, pk="key")

@@ -1,0 +1,175 @@
+"""Snapshots: commits on ``refs/salvus/snapshots`` built with a private index, like ``git stash create``.
+
+The user's branches, HEAD and index are never touched: we stage into ``<gitdir>/salvus/index``
+(GIT_INDEX_FILE), write a tree, and commit it with the previous snapshot as parent.  The private
+index persists between snapshots so an unchanged project costs one stat pass.  A cross-process
+flock (``<gitdir>/salvus/lock``) serializes snapshotters; holding it proves that any
+``salvus/index.lock`` or ``refs/salvus/snapshots.lock`` left behind is stale (its writer was
+killed), so we remove them.  Objects and refs are written with ``core.fsync=committed,reference``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import BadRequest, NotFound, StoreError
+
+REF = "refs/salvus/snapshots"
+ENV = {
+    "GIT_AUTHOR_NAME": "salvus-local", "GIT_AUTHOR_EMAIL": "snapshots@salvus.local",
+    "GIT_COMMITTER_NAME": "salvus-local", "GIT_COMMITTER_EMAIL": "snapshots@salvus.local",
+    "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C",
+}
+CONFIG = ("-c", "core.fsync=committed,reference", "-c", "core.fsyncMethod=batch", "-c", "core.quotepath=off", "-c", "gc.auto=0")
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@dataclass
+class Snapshot:
+    """The outcome of one snapshot: the new commit (None if nothing changed), changed and skipped paths."""
+
+    commit: str | None
+    changed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+class Snapshots:
+    """Snapshot, history, read, diff of one project repository."""
+
+    def __init__(self, root: str | os.PathLike[str], max_file_size: int = 50 * 1024 * 1024) -> None:
+        self.root = Path(root)
+        self.max_file_size = max_file_size
+        self._git_dir: Path | None = None
+
+    # Plumbing
+    def git(self, *args: str, input: bytes | None = None, index: bool = False, check: bool = True) -> bytes:
+        """Run git in the project; with ``index`` the private index is used."""
+        env = {**os.environ, **ENV}
+        if index:
+            env["GIT_INDEX_FILE"] = str(self.private_dir / "index")
+        # safe.directory: when the server runs as root, project folders may belong to the kernels' uid.
+        proc = subprocess.run(["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], cwd=self.root, env=env, input=input,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if check and proc.returncode:
+            raise StoreError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
+        return proc.stdout
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's git dir (``.git`` may be a file for worktrees)."""
+        if self._git_dir is None:
+            out = self.git("rev-parse", "--absolute-git-dir").decode().strip()
+            self._git_dir = Path(out)
+        return self._git_dir
+
+    @property
+    def private_dir(self) -> Path:
+        """``<gitdir>/salvus``: our index and lock live here."""
+        d = self.git_dir / "salvus"
+        d.mkdir(exist_ok=True)
+        return d
+
+    def head(self) -> str | None:
+        """The newest snapshot commit, or None."""
+        out = self.git("rev-parse", "-q", "--verify", f"{REF}^{{commit}}", check=False).strip()
+        return out.decode() or None
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with _locks_guard:
+            lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
+        with lock, open(self.private_dir / "lock", "a") as f:
+            fcntl.flock(f, fcntl.LOCK_EX)
+            # We hold the lock: any lock file of ours is left over from a killed snapshotter.
+            for stale in (self.private_dir / "index.lock", self.git_dir / f"{REF}.lock"):
+                if stale.exists():
+                    stale.unlink()
+            yield
+
+    # Snapshots
+    def take(self, message: str = "snapshot") -> Snapshot:
+        """Commit the work tree's current state if it differs from the last snapshot."""
+        with self._locked():
+            parent = self.head()
+            if not (self.private_dir / "index").exists():
+                self._seed_index(parent)
+            changed, skipped = self._stage()
+            tree = self.git("write-tree", index=True).decode().strip()
+            if parent and self.git("rev-parse", f"{parent}^{{tree}}").decode().strip() == tree:
+                return Snapshot(None, changed, skipped)
+            args = ["commit-tree", tree, "-m", message] + (["-p", parent] if parent else [])
+            commit = self.git(*args).decode().strip()
+            self.git("update-ref", REF, commit, parent or "0" * 40)
+            return Snapshot(commit, changed, skipped)
+
+    def _seed_index(self, parent: str | None) -> None:
+        """Start the private index from the last snapshot or HEAD, so unchanged files are not re-added."""
+        base = parent or self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).decode().strip()
+        if base:
+            self.git("read-tree", base, index=True)
+            self.git("update-index", "-q", "--refresh", index=True, check=False)
+
+    def _stage(self) -> tuple[list[str], list[str]]:
+        """Stage modified, deleted and new files (skipping big ones) into the private index."""
+        out = self.git("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard", index=True)
+        paths = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+        add: list[str] = []
+        skipped: list[str] = []
+        for rel in paths:
+            if rel.endswith("/"):  # a nested repository: not ours to snapshot
+                skipped.append(rel)
+                continue
+            try:
+                st = os.lstat(self.root / rel)
+            except FileNotFoundError:
+                add.append(rel)  # deleted: --remove drops it
+                continue
+            if st.st_size > self.max_file_size:
+                skipped.append(rel)
+                continue
+            add.append(rel)
+        if add:
+            data = "\0".join(add).encode("utf-8", "surrogateescape") + b"\0"
+            self.git("update-index", "-z", "--add", "--remove", "--stdin", input=data, index=True)
+        return add, skipped
+
+    # History
+    def history(self, path: str | None = None, limit: int = 200) -> list[dict[str, object]]:
+        """Snapshots that changed ``path`` (or any file), newest first."""
+        if not self.head():
+            return []
+        args = ["log", "-z", f"--max-count={limit}", "--format=%H%x1f%ct%x1f%s", REF]
+        out = self.git(*args, *(["--", path] if path else []))
+        versions = []
+        for record in filter(None, out.decode("utf-8", "replace").split("\0")):
+            sha, ts, subject = record.strip("\n").split("\x1f", 2)
+            versions.append({"id": sha, "time": int(ts), "message": subject})
+        return versions
+
+    def read(self, version: str, path: str) -> bytes:
+        """Return a file's bytes at a snapshot."""
+        self._check_version(version)
+        if self.git("cat-file", "-t", f"{version}:{path}", check=False).strip() != b"blob":
+            raise NotFound(f"{path} does not exist in version {version[:12]}")
+        return self.git("cat-file", "blob", f"{version}:{path}")
+
+    def diff(self, a: str, b: str, path: str | None = None) -> str:
+        """Unified diff between two snapshots (of one path, or all)."""
+        self._check_version(a)
+        self._check_version(b)
+        out = self.git("diff", "--no-color", "--no-ext-diff", a, b, "--", *([path] if path else []))
+        return out.decode("utf-8", "replace")
+
+    def _check_version(self, version: str) -> None:
+        if not version or not all(c in "0123456789abcdef" for c in version) or not 4 <= len(version) <= 64:
+            raise BadRequest(f"Not a version id: {version!r}")
+        if self.git("cat-file", "-t", version, check=False).strip() != b"commit":
+            raise NotFound(f"No such version: {version}")

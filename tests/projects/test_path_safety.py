@@ -1,0 +1,105 @@
+"""Paths that try to leave the project: 400 or 404, never a file outside (checklist item 10)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from salvus_local.store import paths
+from salvus_local.store.errors import BadRequest, NotFound
+
+ATTACKS = [
+    "..", "../secret.txt", "a/../../secret.txt", "%2e%2e/secret.txt", "..%2Fsecret.txt", "a%2F..%2F..%2Fsecret.txt",
+    "%2Fetc%2Fpasswd", "//etc/passwd", "a%00b", "%00", ".git/config", ".git/hooks/pre-commit", "sub/.git/HEAD",
+    ".salvus/trash/x", ".salvus/checkpoints/x", "../defaultX/secret.txt",
+]
+
+
+class Raw:
+    """Answer of a raw request: requests would normalize '..' away before sending."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        self.status_code, self.text = status, body.decode("utf-8", "replace")
+
+    def json(self) -> dict:
+        return json.loads(self.text)
+
+
+def raw_request(server: str, method: str, path: str, body: dict | None = None) -> Raw:
+    """Send the path bytes exactly as given."""
+    conn = http.client.HTTPConnection(urlsplit(server).netloc, timeout=30)
+    headers = {"Authorization": "token test-token-projects", "Content-Type": "application/json"}
+    conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+    resp = conn.getresponse()
+    out = Raw(resp.status, resp.read())
+    conn.close()
+    return out
+
+
+@pytest.fixture
+def outside(root: Path) -> Path:
+    """A sibling folder whose name extends the project's (the 'proj' vs 'projX' trap)."""
+    sibling = root.parent / (root.name + "X")
+    sibling.mkdir()
+    (sibling / "secret.txt").write_text("secret")
+    (root.parent / "secret.txt").write_text("secret")
+    return sibling
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_attack_paths_are_refused(client, server: str, root: Path, outside: Path, attack: str) -> None:
+    for method, body in (("GET", None), ("PUT", {"type": "file", "format": "text", "content": "pwned"}),
+                         ("DELETE", None), ("PATCH", {"path": "moved.txt"})):
+        r = raw_request(server, method, f"/api/contents/{attack}", body)
+        assert r.status_code in (400, 404), (method, attack, r.status_code, r.text)
+        assert "secret" not in r.text or "secret.txt" in r.json().get("message", "")
+    assert (outside / "secret.txt").read_text() == "secret"
+    assert (root.parent / "secret.txt").read_text() == "secret"
+    r = client.patch("/api/contents/", json={"path": "x"})
+    assert r.status_code in (400, 404)
+
+
+def test_rename_target_outside_is_refused(client, root: Path, outside: Path) -> None:
+    (root / "mine.txt").write_text("mine")
+    for target in ("../mine.txt", "../defaultX/mine.txt", "/tmp/mine.txt", ".git/mine.txt"):
+        r = client.patch("/api/contents/mine.txt", json={"path": target})
+        assert r.status_code in (400, 404), target
+    assert (root / "mine.txt").read_text() == "mine"
+
+
+def test_symlink_leaving_the_project_is_404(client, root: Path, outside: Path) -> None:
+    (root / "link").symlink_to(outside)
+    (root / "filelink.txt").symlink_to(outside / "secret.txt")
+    (root / "inside.txt").write_text("ok")
+    (root / "goodlink.txt").symlink_to(root / "inside.txt")
+    assert client.get("/api/contents/link/secret.txt").status_code == 404
+    assert client.get("/api/contents/filelink.txt").status_code == 404
+    r = client.put("/api/contents/link/new.txt", json={"type": "file", "format": "text", "content": "x"})
+    assert r.status_code == 404 and not (outside / "new.txt").exists()
+    assert client.get("/api/contents/goodlink.txt").json()["content"] == "ok"
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["..", ".", "", "a", "b", "link", ".git", "X", "\x00", "/", "\\", "..a", "c:"]),
+                max_size=6).map("/".join) | st.text(max_size=30))
+def test_resolve_never_escapes(tmp_path_factory, api_path: str) -> None:
+    base = tmp_path_factory.mktemp("prop")
+    root = base / "proj"
+    (root / "a" / "b").mkdir(parents=True)
+    (base / "projX").mkdir()
+    (root / "link").symlink_to(base / "projX")
+    try:
+        result = paths.resolve(root, api_path)
+    except (BadRequest, NotFound):
+        return
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(result)
+    assert real == real_root or real.startswith(real_root + os.sep)
+    assert ".." not in Path(result).relative_to(real_root).parts
