@@ -1,0 +1,135 @@
+"""The ``salvus-local`` (and ``sage-salvus``) command: options become a Config, nothing more.
+
+    salvus-local [serve] [--ip IP] [--port N] [--data-dir DIR] [--token T] [--no-browser]
+                         [--kernel sage|python] [--lan] [--allow-host HOST ...]
+    salvus-local desktop [same options]
+
+Every setting can also come from the environment as ``SALVUS_LOCAL_<NAME>``; options win.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from salvus_local import __version__
+from salvus_local.config import Config
+
+
+class CLIError(click.ClickException):
+    """A one-line error with exit code 2 (bad input, port in use, unwritable data dir)."""
+
+    exit_code = 2
+
+
+OPTIONS = [
+    click.option("--ip", default=None, help="Address to listen on (default 127.0.0.1; see --lan)."),
+    click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on; 0 picks a free one."),
+    click.option("--data-dir", default=None, help="Where projects, the database and run files live."),
+    click.option("--token", default=None, help="Access token for the printed URL (random by default)."),
+    click.option("--no-browser", is_flag=True, default=False, help="Do not open a browser."),
+    click.option("--kernel", type=click.Choice(["sage", "python"]), default=None,
+                 help="Default kernel (sage falls back to python when Sage is not installed)."),
+    click.option("--lan", is_flag=True, default=False,
+                 help="Serve the local network: listen on 0.0.0.0 and accept this machine's host names."),
+    click.option("--allow-host", "allow_host", multiple=True,
+                 help="Also accept this Host name (DNS-rebinding guard); repeatable."),
+]
+
+
+def serve_options(f: Callable) -> Callable:
+    """Apply the server options to a command."""
+    for option in reversed(OPTIONS):
+        f = option(f)
+    return f
+
+
+def build_config(options: dict[str, Any]) -> Config:
+    """Turn command-line options (over SALVUS_LOCAL_* variables) into a Config."""
+    try:
+        config = Config.from_env(ip=options.get("ip"), port=options.get("port"), data_dir=options.get("data_dir"),
+                                 token=options.get("token"), kernel=options.get("kernel"))
+    except (ValueError, TypeError) as exc:
+        raise CLIError(str(exc)) from None
+    if options.get("no_browser"):
+        config.open_browser = False
+    config.allow_hosts = [*config.allow_hosts, *options.get("allow_host", ())]
+    if options.get("lan"):
+        from salvus_local.ui.launcher import lan_hosts
+
+        if not options.get("ip"):
+            config.ip = "0.0.0.0"
+        config.allow_hosts += lan_hosts()
+    return config
+
+
+def _merged(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
+    """Combine options given before the subcommand with those after it (after wins)."""
+    before = (ctx.obj or {}).get("options", {})
+    return {k: v if v not in (None, False, ()) else before.get(k, v) for k, v in options.items()}
+
+
+def _serve(options: dict[str, Any]) -> None:
+    """Run the server in the foreground."""
+    from salvus_local.ui.launcher import LaunchError, serve
+
+    config = build_config(options)
+    try:
+        serve(config)
+    except LaunchError as exc:
+        raise CLIError(str(exc)) from None
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@serve_options
+@click.version_option(__version__, prog_name="salvus-local")
+@click.pass_context
+def cli(ctx: click.Context, **options: Any) -> None:
+    """salvus-local: a local notebook server for SageMath. Without a command, runs `serve`."""
+    ctx.obj = {"options": options}
+    if ctx.invoked_subcommand is None:
+        _serve(options)
+
+
+@cli.command()
+@serve_options
+@click.pass_context
+def serve(ctx: click.Context, **options: Any) -> None:
+    """Start the server and open the notebook in a browser."""
+    _serve(_merged(ctx, options))
+
+
+@cli.command()
+@serve_options
+@click.pass_context
+def desktop(ctx: click.Context, **options: Any) -> None:
+    """Start the server in a desktop window (needs pywebview)."""
+    config = build_config(_merged(ctx, options))
+    try:
+        from salvus_local.ui import desktop as desktop_ui
+    except ImportError as exc:
+        raise CLIError(f"the desktop window is not available: {exc}") from None
+    from salvus_local.ui.launcher import LaunchError
+
+    try:
+        desktop_ui.run(config)
+    except LaunchError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:
+    """Entry point of ``salvus-local`` and ``sage-salvus``: errors are one line, exit code 2."""
+    try:
+        code = cli.main(args=args, prog_name=prog_name, standalone_mode=False)
+    except click.UsageError as exc:  # without click's usage dump: one line saying what to fix
+        click.echo(f"Error: {exc.format_message()}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

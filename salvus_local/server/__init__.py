@@ -1,0 +1,64 @@
+"""The web server: a Flask app factory; each service attaches itself with ``init_app(app)``.
+
+Managers live in ``app.extensions["salvus"]`` (a :class:`Services`), e.g.
+``current_app.extensions["salvus"].kernels``.  Auth runs before every view, so blueprints
+need no auth code; errors are JSON via :mod:`salvus_local.server.errors`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Flask, current_app
+
+from salvus_local.config import Config
+
+log = logging.getLogger("salvus_local.server")
+
+
+class Services:
+    """The app's managers and shared state: ``config``, ``auth``, ``kernels``, ``sessions``, …"""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.started = dt.datetime.now(dt.UTC)
+        self.last_activity = self.started
+
+    def touch(self) -> None:
+        """Record API activity (reported by /api/status)."""
+        self.last_activity = dt.datetime.now(dt.UTC)
+
+
+def services() -> Services:
+    """Return the current app's Services."""
+    return current_app.extensions["salvus"]
+
+
+def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app for one salvus-local server."""
+    from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
+
+    app = Flask("salvus_local", static_folder=None)
+    app.config.update(
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=512 * 1024 * 1024,
+        SOCK_SERVER_OPTIONS={"ping_interval": 30},
+    )
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["salvus"] = Services(config)
+
+    # One line per service.  errors and auth come first; history after kernels (it listens to them).
+    errors.init_app(app)      # JSON errors
+    auth.init_app(app)        # token, cookie, XSRF, Host/Origin checks, /login
+    api.init_app(app)         # /api, /api/status, /api/kernelspecs
+    kernels.init_app(app)     # /api/kernels and the channels websocket
+    sessions.init_app(app)    # /api/sessions
+    projects.init_app(app)    # /api/projects (and the shared project workspace)
+    contents.init_app(app)    # /api/contents
+    terminals.init_app(app)   # /api/terminals
+    history.init_app(app)     # /api/history, /api/search
+    pages.init_app(app)       # the HTML client
+    return app

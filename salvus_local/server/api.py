@@ -1,0 +1,49 @@
+"""``/api``, ``/api/status`` and ``/api/kernelspecs`` (jupyter_server's shapes)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, jsonify
+
+from salvus_local import __version__
+
+from . import services
+from .errors import APIError
+from .kernels.kernel import iso
+
+bp = Blueprint("api", __name__)
+
+
+@bp.get("/api")
+@bp.get("/api/")
+def version() -> Response:
+    """Return the server version (jupyter_server returns its own; this is salvus-local's)."""
+    return jsonify({"version": __version__})
+
+
+@bp.get("/api/status")
+def status() -> Response:
+    """Return started, last_activity, connections and kernels."""
+    s = services()
+    last = max(filter(None, [s.last_activity, s.kernels.last_activity()]))
+    return jsonify({"started": iso(s.started), "last_activity": iso(last),
+                    "connections": s.kernels.connections(), "kernels": len(s.kernels.list())})
+
+
+@bp.get("/api/kernelspecs")
+def kernelspecs() -> Response:
+    """Return every kernel spec and the default."""
+    return jsonify(services().kernels.specs.models())
+
+
+@bp.get("/api/kernelspecs/<name>")
+def kernelspec(name: str) -> Response:
+    """Return one kernel spec."""
+    specs = services().kernels.specs
+    if name not in specs.by_name():
+        raise APIError(404, f"Kernel spec {name} not found")
+    return jsonify(specs.model(name))
+
+
+def init_app(app: Flask) -> None:
+    """Register the API basics."""
+    app.register_blueprint(bp)

@@ -1,0 +1,98 @@
+"""Websocket routes (flask-sock) for every service, and a thread-safe send wrapper.
+
+Auth, Host and Origin are checked by :mod:`salvus_local.server.auth` before the upgrade.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, request
+from flask_sock import Sock
+from simple_websocket import ConnectionClosed
+
+__all__ = ["ConnectionClosed", "LockedSocket", "websocket_route"]
+
+log = logging.getLogger("salvus_local.server")
+
+
+def websocket_route(bp: Blueprint, rule: str, **options: Any) -> Callable:
+    """Register ``view(ws, **url_args)`` as a websocket route on a blueprint.
+
+    After the upgrade no HTTP response may be written: an error escaping the view would make
+    Flask write one into the websocket stream, so it is logged and the socket closed instead.
+    """
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def guarded(ws: Any, **kwargs: Any) -> None:
+            try:
+                view(ws, **kwargs)
+            except ConnectionClosed:
+                pass
+            except Exception as exc:
+                reason = getattr(exc, "message", None) or "internal server error"
+                if not getattr(exc, "status", None):
+                    log.error("websocket %s failed", request.path, exc_info=exc)
+                with contextlib.suppress(Exception):
+                    ws.close(1011, str(reason)[:120])
+
+        # With a blueprint, flask-sock's Sock keeps no app state, so a throwaway instance is fine.
+        return Sock().route(rule, bp=bp, **options)(guarded)
+
+    return decorator
+
+
+class _SerializedSend:
+    """A socket whose ``send`` holds a lock, so whole frames never interleave."""
+
+    def __init__(self, sock: Any, lock: threading.Lock) -> None:
+        self._sock = sock
+        self._lock = lock
+
+    def send(self, data: bytes) -> int:
+        with self._lock:
+            self._sock.sendall(data)
+            return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+class LockedSocket:
+    """A websocket whose send can be called from several threads (reader threads, the view)."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._lock = threading.Lock()
+        # simple-websocket's own thread also writes (pings, pongs, close replies): route it
+        # through a lock too, so its frames never cut into ours.
+        if not isinstance(ws.sock, _SerializedSend):
+            ws.sock = _SerializedSend(ws.sock, threading.Lock())
+
+    def send(self, data: str | bytes) -> None:
+        """Send one text or binary frame."""
+        with self._lock:
+            self.ws.send(data)
+
+    def receive(self, timeout: float | None = None) -> str | bytes | None:
+        """Receive one frame (None on timeout)."""
+        return self.ws.receive(timeout)
+
+    @property
+    def connected(self) -> bool:
+        """Tell whether the socket is still open."""
+        return bool(self.ws.connected)
+
+    def close(self, reason: int | None = None, message: str | None = None) -> None:
+        """Close the socket, ignoring an already closed one."""
+        with self._lock:  # a close frame must not cut into a frame being sent
+            try:
+                self.ws.close(reason, message)
+            except (ConnectionClosed, OSError):
+                pass

@@ -1,0 +1,1 @@
+"""User-facing front ends: the launcher (compute servers + web server + browser) and the desktop window."""

@@ -1,0 +1,94 @@
+// Build the notebook client into ../salvus_local/_static with esbuild.
+//
+// Output names carry a content hash (so the server can cache them for a year) and
+// manifest.json maps each entry point ("starter", "notebook") to its JS and CSS files;
+// the Flask pages blueprint reads it to write the <script>/<link> tags.
+import * as esbuild from "esbuild";
+import { readFile, rm, mkdir, writeFile, cp } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const outdir = path.resolve(here, "../salvus_local/_static");
+const watch = process.argv.includes("--watch");
+
+// KaTeX's CSS lists woff2, woff and ttf for every font; every browser we target reads
+// woff2, so drop the other two and ship a third of the font bytes.
+const katexWoff2Only = {
+  name: "katex-woff2-only",
+  setup(build) {
+    build.onLoad({ filter: /katex(\.min)?\.css$/ }, async (args) => {
+      let css = await readFile(args.path, "utf8");
+      css = css.replace(/,\s*url\([^)]*\.woff\)\s*format\("woff"\)/g, "");
+      css = css.replace(/,\s*url\([^)]*\.ttf\)\s*format\("truetype"\)/g, "");
+      return { contents: css, loader: "css", resolveDir: path.dirname(args.path) };
+    });
+  },
+};
+
+// markdown-it-katex require()s KaTeX (its CommonJS build) while our code imports the ES
+// build: point both at one file so KaTeX is bundled once.
+const oneKatex = {
+  name: "one-katex",
+  setup(build) {
+    build.onResolve({ filter: /^katex$/ }, () => ({ path: path.join(here, "node_modules/katex/dist/katex.mjs") }));
+  },
+};
+
+const options = {
+  entryPoints: { starter: "src/starter.js", notebook: "src/notebook.js" },
+  absWorkingDir: here,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  target: ["chrome105", "firefox105", "safari16"],
+  minify: !watch,
+  sourcemap: watch ? "inline" : false,
+  legalComments: "linked",
+  outdir,
+  entryNames: "[name]-[hash]",
+  chunkNames: "chunk-[hash]",
+  assetNames: "assets/[name]-[hash]",
+  loader: { ".woff2": "file", ".woff": "file", ".ttf": "file", ".svg": "file" },
+  metafile: true,
+  plugins: [katexWoff2Only, oneKatex],
+  logLevel: "info",
+};
+
+/** Write manifest.json: entry name -> {js, css} relative to the output dir. */
+async function writeManifest(metafile) {
+  const manifest = { entries: {} };
+  let totalRaw = 0;
+  let totalGzip = 0;
+  for (const [file, info] of Object.entries(metafile.outputs)) {
+    const rel = path.relative(outdir, path.resolve(here, file));
+    if (/\.(js|css)$/.test(rel)) {
+      const bytes = await readFile(path.resolve(here, file));
+      totalRaw += bytes.length;
+      totalGzip += gzipSync(bytes).length;
+    }
+    if (!info.entryPoint) continue;
+    const name = Object.entries(options.entryPoints).find(([, src]) => info.entryPoint.endsWith(src))?.[0];
+    if (!name) continue;
+    manifest.entries[name] = { js: rel, css: info.cssBundle ? path.relative(outdir, path.resolve(here, info.cssBundle)) : null };
+  }
+  manifest.size = { js_css_bytes: totalRaw, js_css_gzip_bytes: totalGzip };
+  await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 1));
+  console.log(`bundle: ${(totalRaw / 1024).toFixed(0)} KB, ${(totalGzip / 1024).toFixed(0)} KB gzip (JS + CSS, fonts excluded)`);
+}
+
+await rm(outdir, { recursive: true, force: true });
+await mkdir(outdir, { recursive: true });
+// Files with fixed names (favicon) are copied as they are.
+await cp(path.join(here, "public"), outdir, { recursive: true });
+if (watch) {
+  const ctx = await esbuild.context({
+    ...options,
+    plugins: [...options.plugins, { name: "manifest", setup: (b) => b.onEnd((r) => r.metafile && writeManifest(r.metafile)) }],
+  });
+  await ctx.watch();
+} else {
+  const result = await esbuild.build(options);
+  await writeManifest(result.metafile);
+}

@@ -1,0 +1,250 @@
+// The notebook page (/notebooks/<path>): load the .ipynb, start its session, wire the
+// toolbar, the keyboard, autosave and the kernel status.
+import "katex/dist/katex.min.css";
+import "./style.css";
+import { contents, sessions, kernelspecs, ApiError, baseUrl, encodePath } from "./api.js";
+import { Kernel } from "./kernel.js";
+import { WidgetManager } from "./widgets/manager.js";
+import { Notebook } from "./notebook/notebook.js";
+import { COMMANDS, commandKeyHandler } from "./notebook/keys.js";
+import { Saver } from "./notebook/save.js";
+import { h, statusBadge, watchKernel, HelpPanel, inspectInto, toast } from "./ui.js";
+
+const SAVE_TEXT = { saved: "All changes saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed, retrying" };
+
+const emptyNotebook = (spec) => ({
+  cells: [],
+  metadata: {
+    kernelspec: { name: spec.name, display_name: spec.display_name || spec.name, language: spec.language || "python" },
+    language_info: { name: spec.language || "python" },
+  },
+  nbformat: 4,
+  nbformat_minor: 5,
+});
+
+class NotebookPage {
+  constructor() {
+    this.path = document.body.dataset.path || "";
+    this.help = new HelpPanel();
+    this.badge = statusBadge();
+    this.saveState = h("span", { class: "save-state", role: "status" });
+    this.cellsEl = h("div", { class: "cells command-mode", tabIndex: -1, "aria-label": "Notebook cells" });
+    this.banner = h("div", { class: "banner", hidden: true });
+    this.nb = new Notebook(this.cellsEl, {
+      save: () => this.save(),
+      inspect: (code, pos) => inspectInto(this.help, this.nb.kernel, code, pos),
+      showHelp: (data) => this.help.show(data),
+    });
+    this.saver = new Saver(this.path, () => this.nb.toJSON());
+    this.saver.addEventListener("state", (ev) => {
+      this.saveState.textContent = SAVE_TEXT[ev.detail.state] + (ev.detail.detail ? `: ${ev.detail.detail}` : "");
+      this.saveState.dataset.state = ev.detail.state;
+    });
+    this.nb.addEventListener("change", () => this.saver.changed());
+    window.salvus = { page: this, nb: this.nb };
+  }
+
+  layout() {
+    this.title = h("button", { class: "nb-title", title: "Rename", onclick: () => this.rename() }, this.path.split("/").pop());
+    this.trust = h("button", { class: "trust", onclick: () => this.toggleTrust() });
+    const btn = (label, title, fn, cls = "") => h("button", { class: `tool ${cls}`, title, onclick: fn }, label);
+    this.typeSelect = h(
+      "select",
+      { class: "cell-type", title: "Cell type (Y, M, R)", onchange: () => this.nb.changeType(this.typeSelect.value) },
+      ...["code", "markdown", "raw"].map((t) => h("option", { value: t }, t[0].toUpperCase() + t.slice(1))),
+    );
+    const header = h(
+      "header",
+      { class: "topbar" },
+      h("a", { class: "brand", href: baseUrl(), title: "Home" }, h("span", { class: "logo" }, "S"), h("span", { class: "brand-name" }, "Salvus Local")),
+      this.title,
+      this.saveState,
+      h("span", { class: "spacer" }),
+      this.trust,
+      this.badge,
+    );
+    const toolbar = h(
+      "nav",
+      { class: "toolbar", "aria-label": "Notebook tools" },
+      btn("+ Cell", "Insert cell below (B)", () => this.nb.insert("below")),
+      btn("Cut", "Cut cell (X)", () => this.nb.cut()),
+      btn("Copy", "Copy cell (C)", () => this.nb.copy()),
+      btn("Paste", "Paste cell below (V)", () => this.nb.paste()),
+      btn("↑", "Move cell up (Ctrl+Shift+↑)", () => this.nb.move(-1)),
+      btn("↓", "Move cell down (Ctrl+Shift+↓)", () => this.nb.move(1)),
+      h("span", { class: "sep" }),
+      btn("▶ Run", "Run cell, select below (Shift+Enter)", () => this.nb.runAndAdvance(), "run"),
+      btn("■ Stop", "Interrupt the kernel (I, I)", () => this.interrupt(), "interrupt"),
+      btn("↻ Restart", "Restart the kernel (0, 0)", () => this.restart(), "restart"),
+      btn("Run all", "Run all cells", () => this.nb.runAll(), "run-all"),
+      btn("Clear", "Clear all outputs", () => this.nb.clearOutputs(), "clear"),
+      h("span", { class: "sep" }),
+      this.typeSelect,
+      h("span", { class: "spacer" }),
+      btn("Keys", "Keyboard shortcuts (H)", () => this.showShortcuts()),
+    );
+    const main = h("main", { class: "notebook" }, this.banner, this.cellsEl);
+    document.body.replaceChildren(header, toolbar, h("div", { class: "workspace" }, main, this.help.el));
+    document.addEventListener("keydown", commandKeyHandler({ nb: this.nb, page: this }));
+    // Keep the cell type menu in step with the selected cell.
+    const sync = () => (this.typeSelect.value = this.nb.activeCell ? this.nb.activeCell.type : "code");
+    this.cellsEl.addEventListener("mousedown", () => setTimeout(sync));
+    document.addEventListener("keyup", sync);
+    this.nb.addEventListener("change", sync);
+  }
+
+  async open() {
+    this.layout();
+    let spec = { name: "", display_name: "" };
+    try {
+      const specs = await kernelspecs();
+      spec = specs.kernelspecs[specs.default] ? { name: specs.default, ...specs.kernelspecs[specs.default].spec } : spec;
+      this.specs = specs;
+    } catch (err) {
+      toast(`Could not list kernels: ${err.message}`);
+    }
+    let model;
+    try {
+      model = await contents.get(this.path);
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404 && this.path.endsWith(".ipynb"))) return this.fail(err);
+      // Opening a notebook that does not exist yet creates it (as `jupyter lab new.ipynb`).
+      model = await contents.save(this.path, { type: "notebook", format: "json", content: emptyNotebook(spec) });
+      model.content = emptyNotebook(spec);
+    }
+    if (model.type !== "notebook") return this.fail(new Error(`${this.path} is not a notebook`));
+    document.title = `${model.name} · Salvus Local`;
+    this.saver.lastModified = model.last_modified;
+    const backup = this.saver.takeBackup(model.last_modified);
+    this.nb.load(backup || model.content);
+    this.updateTrust();
+    if (backup) {
+      toast("Restored unsaved changes from your last visit.");
+      this.saver.changed();
+    } else this.saver.setState("saved");
+    await this.startKernel(model.content.metadata && model.content.metadata.kernelspec, spec);
+  }
+
+  async startKernel(nbSpec, defaultSpec) {
+    const known = this.specs && nbSpec && this.specs.kernelspecs[nbSpec.name];
+    const name = known ? nbSpec.name : defaultSpec.name;
+    try {
+      const session = await sessions.create(this.path, name);
+      const kernel = new Kernel(session.kernel);
+      this.nb.kernel = kernel;
+      this.nb.widgets = new WidgetManager(kernel, { trusted: () => this.nb.trusted });
+      window.salvus.kernel = kernel;
+      const label = (this.specs && this.specs.kernelspecs[kernel.name]?.spec.display_name) || kernel.name;
+      watchKernel(kernel, this.badge, label);
+      kernel.addEventListener("status", (ev) => this.showDead(ev.detail === "dead"));
+      await kernel.connect();
+      // Widgets still alive in the kernel (a reload) become live again in their outputs.
+      if (await this.nb.widgets.restore()) for (const c of this.nb.cells) if (c.outputArea) c.outputArea.rerender(true);
+    } catch (err) {
+      this.badge.set("dead");
+      toast(`Could not start a kernel: ${err.message}`, 8000);
+    }
+  }
+
+  showDead(dead) {
+    this.banner.hidden = !dead;
+    if (!dead) return;
+    this.banner.replaceChildren(
+      h("span", {}, "The kernel died. Your notebook is safe; restart the kernel to run code again."),
+      h("button", { class: "primary", onclick: () => this.restart() }, "Restart kernel"),
+    );
+  }
+
+  fail(err) {
+    this.cellsEl.replaceChildren(h("div", { class: "error-page" }, h("h2", {}, "Could not open this notebook"), h("p", {}, err.message)));
+  }
+
+  save() {
+    return this.saver.save();
+  }
+
+  async interrupt() {
+    try {
+      await this.nb.kernel.interrupt();
+    } catch (err) {
+      toast(`Interrupt failed: ${err.message}`);
+    }
+  }
+
+  async restart() {
+    try {
+      await this.nb.kernel.restart();
+      toast("Kernel restarted.");
+    } catch (err) {
+      toast(`Restart failed: ${err.message}`);
+    }
+  }
+
+  toggleTrust() {
+    this.nb.trusted = !this.nb.trusted;
+    this.updateTrust();
+  }
+
+  updateTrust() {
+    const t = this.nb.trusted;
+    this.trust.textContent = t ? "Trusted" : "Not trusted";
+    this.trust.dataset.trusted = String(t);
+    this.trust.title = t
+      ? "HTML outputs are shown as they are (scripts stay blocked). Click to sanitize them again."
+      : "HTML outputs are sanitized. Click to trust this notebook.";
+  }
+
+  async rename() {
+    const input = h("input", { class: "nb-title-input", value: this.path.split("/").pop() });
+    this.title.replaceWith(input);
+    input.focus();
+    input.select();
+    const finish = async (commit) => {
+      input.replaceWith(this.title);
+      let name = input.value.trim();
+      if (!commit || !name || name === this.title.textContent) return;
+      if (!name.endsWith(".ipynb")) name += ".ipynb";
+      const dir = this.path.includes("/") ? this.path.slice(0, this.path.lastIndexOf("/") + 1) : "";
+      try {
+        await this.saver.save();
+        const model = await contents.rename(this.path, dir + name);
+        this.path = model.path;
+        this.saver.path = model.path;
+        this.title.textContent = model.name;
+        document.title = `${model.name} · Salvus Local`;
+        history.replaceState(null, "", `${baseUrl()}notebooks/${encodePath(model.path)}`);
+      } catch (err) {
+        toast(`Rename failed: ${err.message}`);
+      }
+    };
+    input.addEventListener("keydown", (ev) => {
+      ev.stopPropagation();
+      if (ev.key === "Enter") input.blur();
+      if (ev.key === "Escape") finish(false);
+    });
+    input.addEventListener("blur", () => finish(true), { once: true });
+  }
+
+  showShortcuts() {
+    const rows = Object.values(COMMANDS).map(([keys, label]) =>
+      h("tr", {}, h("td", {}, ...keys.map((k) => h("kbd", {}, k.replace(/ /g, ", ")))), h("td", {}, label)),
+    );
+    const close = () => dialog.remove();
+    const dialog = h(
+      "div",
+      { class: "overlay", onclick: (ev) => ev.target === dialog && close() },
+      h(
+        "div",
+        { class: "dialog", role: "dialog", "aria-label": "Keyboard shortcuts" },
+        h("header", {}, h("strong", {}, "Command mode (Esc)"), h("button", { class: "icon-button", onclick: close }, "×")),
+        h("table", { class: "shortcuts" }, ...rows),
+        h("p", { class: "hint" }, "Edit mode (Enter): Shift+Enter run · Ctrl+Enter run in place · Alt+Enter run and insert · Tab complete · Shift+Tab help · Esc leave"),
+      ),
+    );
+    dialog.addEventListener("keydown", (ev) => ev.key === "Escape" && close());
+    document.body.append(dialog);
+    dialog.querySelector("button").focus();
+  }
+}
+
+new NotebookPage().open();

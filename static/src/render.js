@@ -1,0 +1,140 @@
+// Turning untrusted text into DOM: HTML (DOMPurify), markdown with math (markdown-it +
+// KaTeX), LaTeX, ANSI-coloured text. Nothing here runs scripts: untrusted HTML is
+// sanitized, and the page's Content-Security-Policy forbids inline scripts anyway.
+import DOMPurify from "dompurify";
+import MarkdownIt from "markdown-it";
+import markdownItKatex from "@vscode/markdown-it-katex";
+import katex from "katex";
+import { AnsiUp } from "ansi_up";
+
+// Sage's LaTeX uses a few macros of its own (\Bold{Z}, \ZZ, ...).
+export const KATEX_MACROS = {
+  "\\Bold": "\\mathbf{#1}",
+  "\\ZZ": "\\Bold{Z}",
+  "\\QQ": "\\Bold{Q}",
+  "\\RR": "\\Bold{R}",
+  "\\CC": "\\Bold{C}",
+  "\\NN": "\\Bold{N}",
+  "\\FF": "\\Bold{F}",
+  "\\GF": "\\Bold{F}",
+  "\\Zp": "\\ZZ_{#1}",
+  "\\Qp": "\\QQ_{#1}",
+  "\\Zmod": "\\ZZ/#1\\ZZ",
+  "\\lt": "<",
+  "\\gt": ">",
+};
+const katexOptions = (displayMode) => ({
+  displayMode,
+  throwOnError: false,
+  output: "htmlAndMathml",
+  macros: { ...KATEX_MACROS },
+  trust: false,
+  strict: "ignore",
+});
+
+// Links in outputs open in a new tab and never get the opener.
+DOMPurify.addHook("afterSanitizeAttributes", (node) => {
+  if (node.tagName === "A" && node.getAttribute("href")) {
+    node.setAttribute("target", "_blank");
+    node.setAttribute("rel", "noopener noreferrer");
+  }
+});
+
+const PURIFY = {
+  // <style> would restyle the whole app; forms could post anywhere.
+  FORBID_TAGS: ["style", "form", "iframe", "frame", "object", "embed", "base", "meta", "link"],
+  FORBID_ATTR: ["formaction", "action"],
+  ADD_TAGS: [],
+};
+
+/** Parse HTML in an inert <template>: nothing loads or runs until the nodes are inserted. */
+function inertFragment(html) {
+  const t = document.createElement("template");
+  t.innerHTML = html;
+  return t.content;
+}
+
+/** Sanitize HTML into a DocumentFragment. */
+export function sanitize(html) {
+  return inertFragment(DOMPurify.sanitize(String(html), PURIFY));
+}
+
+/** HTML → fragment; trusted notebooks skip the sanitizer (CSP still blocks scripts). */
+export function htmlFragment(html, trusted = false) {
+  return trusted ? inertFragment(String(html)) : sanitize(html);
+}
+
+const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
+md.use(markdownItKatex.default || markdownItKatex, { ...katexOptions(false), enableBareBlocks: true });
+
+/** Render markdown with $math$ into a sanitized fragment. */
+export function renderMarkdown(text, trusted = false) {
+  return htmlFragment(md.render(String(text)), trusted);
+}
+
+/** Render a LaTeX string (as in text/latex outputs) into an element, or null on failure. */
+export function renderLatex(text) {
+  let src = String(text).trim();
+  let display = true;
+  const m = src.match(/^\$\$([\s\S]*)\$\$$/) || src.match(/^\\\[([\s\S]*)\\\]$/) || src.match(/^\\begin\{math\}([\s\S]*)\\end\{math\}$/);
+  if (m) src = m[1];
+  else if (/^\$[\s\S]*\$$/.test(src)) [src, display] = [src.slice(1, -1), false];
+  else if (/^\\\([\s\S]*\\\)$/.test(src)) [src, display] = [src.slice(2, -2), false];
+  const el = document.createElement("div");
+  el.className = "latex-output";
+  try {
+    katex.render(src, el, { ...katexOptions(display), throwOnError: true });
+    return el;
+  } catch {
+    return null;
+  }
+}
+
+const MATH_RE = /(\$\$[\s\S]+?\$\$|\\\[[\s\S]+?\\\]|\\\([\s\S]+?\\\)|\$(?!\s)[^$\n]+?(?<!\s)\$)/g;
+
+/** Typeset \( \), \[ \], $ $ and $$ $$ found in the text nodes of an element (as JupyterLab does for HTML). */
+export function typesetMath(root) {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
+    acceptNode: (n) =>
+      n.parentElement && n.parentElement.closest("code, pre, script, .katex, textarea")
+        ? NodeFilter.FILTER_REJECT
+        : NodeFilter.FILTER_ACCEPT,
+  });
+  const nodes = [];
+  while (walker.nextNode()) if (/\$|\\\(|\\\[/.test(walker.currentNode.nodeValue)) nodes.push(walker.currentNode);
+  for (const node of nodes) {
+    const parts = node.nodeValue.split(MATH_RE);
+    if (parts.length === 1) continue;
+    const frag = document.createDocumentFragment();
+    parts.forEach((part, i) => {
+      if (i % 2 === 0) {
+        if (part) frag.append(part);
+        return;
+      }
+      const display = part.startsWith("$$") || part.startsWith("\\[");
+      const src = display || part.startsWith("\\(") ? part.slice(2, -2) : part.slice(1, -1);
+      const span = document.createElement("span");
+      katex.render(src, span, katexOptions(display));
+      frag.append(span);
+    });
+    node.replaceWith(frag);
+  }
+}
+
+const ansi = new AnsiUp();
+ansi.use_classes = true;
+ansi.escape_html = true;
+
+/** A <pre> with ANSI colours turned into classes (text is escaped). */
+export function ansiPre(text, className = "") {
+  const pre = document.createElement("pre");
+  pre.className = className;
+  // ansi_up escapes the text itself, so this innerHTML carries only its own spans.
+  pre.innerHTML = ansi.ansi_to_html(String(text));
+  return pre;
+}
+
+/** Join nbformat multiline strings (lists of lines) into one string. */
+export function joinText(value) {
+  return Array.isArray(value) ? value.join("") : value == null ? "" : String(value);
+}

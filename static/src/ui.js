@@ -1,0 +1,102 @@
+// Small shared pieces of the page: the kernel status badge, the help panel, toasts.
+import { ansiPre, joinText, htmlFragment } from "./render.js";
+
+export const h = (tag, props = {}, ...children) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "dataset") Object.assign(el.dataset, v);
+    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else if (k in el) el[k] = v;
+    else el.setAttribute(k, v);
+  }
+  el.append(...children.filter((c) => c != null));
+  return el;
+};
+
+const STATUS_TEXT = {
+  idle: "Idle",
+  busy: "Busy",
+  starting: "Starting…",
+  restarting: "Restarting…",
+  reconnecting: "Reconnecting…",
+  dead: "Kernel dead",
+  disconnected: "No kernel",
+};
+
+/** A badge showing a kernel's status; kept up to date. */
+export function statusBadge() {
+  const dot = h("span", { class: "dot" });
+  const text = h("span", { class: "status-text" });
+  const el = h("span", { class: "kernel-status", role: "status", "aria-live": "polite" }, dot, text);
+  el.set = (status, name = "") => {
+    el.dataset.status = status;
+    text.textContent = `${name ? name + " · " : ""}${STATUS_TEXT[status] || status}`;
+    el.title = status === "dead" ? "The kernel stopped. Restart it to run code again." : `Kernel: ${status}`;
+  };
+  el.set("disconnected");
+  return el;
+}
+
+/** Follow a kernel's status in a badge, and toast reconnections. */
+export function watchKernel(kernel, badge, label) {
+  badge.set(kernel.status, label);
+  kernel.addEventListener("status", (ev) => badge.set(ev.detail, label));
+  kernel.addEventListener("connected", (ev) => {
+    if (ev.detail.reconnected) toast("Reconnected to the kernel.");
+  });
+}
+
+/** The help panel for ?, ?? and Shift+Tab. */
+export class HelpPanel {
+  constructor() {
+    this.body = h("div", { class: "help-body" });
+    this.el = h(
+      "aside",
+      { class: "help-panel", hidden: true, "aria-label": "Help" },
+      h("header", {}, h("strong", {}, "Help"), h("button", { class: "icon-button", title: "Close (Esc)", onclick: () => this.close() }, "×")),
+      this.body,
+    );
+    document.addEventListener("keydown", (ev) => {
+      if (ev.key === "Escape" && !this.el.hidden && !ev.target.closest(".cm-editor")) this.close();
+    });
+  }
+
+  /** Show a mime bundle (inspect_reply data or a pager payload). */
+  show(data) {
+    const node = data["text/html"]
+      ? h("div", {}, htmlFragment(joinText(data["text/html"]), false))
+      : ansiPre(joinText(data["text/plain"] || "No help found."), "help-text");
+    this.body.replaceChildren(node);
+    this.el.hidden = false;
+    document.body.classList.add("with-help");
+  }
+
+  close() {
+    this.el.hidden = true;
+    document.body.classList.remove("with-help");
+  }
+}
+
+/** Ask the kernel about the name at the cursor and show it in the panel. */
+export async function inspectInto(panel, kernel, code, pos) {
+  if (!kernel) return;
+  try {
+    const reply = (await kernel.inspect(code, pos, 0)).content;
+    panel.show(reply.found ? reply.data : { "text/plain": "Nothing found for the name at the cursor." });
+  } catch (err) {
+    toast(`Help failed: ${err.message}`);
+  }
+}
+
+let toastBox = null;
+/** A short message at the bottom of the window. */
+export function toast(message, ms = 3500) {
+  if (!toastBox) {
+    toastBox = h("div", { class: "toasts", role: "status", "aria-live": "polite" });
+    document.body.append(toastBox);
+  }
+  const el = h("div", { class: "toast" }, message);
+  toastBox.append(el);
+  setTimeout(() => el.remove(), ms);
+}

@@ -1,0 +1,148 @@
+"""Notebooks in the browser: plots, @interact, inert untrusted HTML, saving, keyboard editing."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from tests.conftest import Server
+
+from .conftest import KERNEL_TIMEOUT_MS, new_notebook_path, open_notebook, run_in_new_cell, wait_done
+
+
+@pytest.fixture
+def nb_path(contents_client: Server) -> str:
+    """A fresh notebook path, deleted afterwards."""
+    path = new_notebook_path()
+    yield path
+    contents_client.delete(f"/api/contents/{path}")
+
+
+def saved(client: Server, path: str) -> dict:
+    """The notebook as the server stored it."""
+    r = client.get(f"/api/contents/{path}")
+    assert r.status_code == 200, r.text
+    return r.json()["content"]
+
+
+def test_plot_shows_svg(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    cell = run_in_new_cell(page, "plot(sin(x), (x, 0, 6))")
+    img = cell.locator("img.svg-output")
+    img.wait_for(timeout=KERNEL_TIMEOUT_MS)
+    assert img.get_attribute("src").startswith("data:image/svg+xml")
+    assert img.evaluate("el => el.complete && el.naturalWidth > 0")
+
+
+def test_interact_slider_changes_output(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    cell = run_in_new_cell(page, "@interact\ndef f(n=slider(1, 10, 1, default=3)):\n    print('square', n^2)")
+    cell.locator(".widget-output", has_text="square 9").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    slider = cell.locator("input.widget-slider")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    cell.locator(".widget-output", has_text="square 16").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    assert cell.locator(".widget-readout").inner_text() == "4"
+
+
+def test_untrusted_html_stays_inert(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    html = ("<b id=ok>bold</b><img src=x onerror=\"window.pwned=1;alert(1)\">"
+            "<script>window.pwned=2;alert(2)</script><a href=\"javascript:window.pwned=3\">link</a>"
+            "<iframe srcdoc=\"<script>parent.pwned=4</script>\"></iframe>"
+            "<form action=\"https://evil.example\"><button>go</button></form>")
+    cell = run_in_new_cell(page, f"from IPython.display import HTML, display\ndisplay(HTML({html!r}))")
+    out = cell.locator(".html-output")
+    out.locator("#ok").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    page.wait_for_function("document.querySelector('.html-output img') && document.querySelector('.html-output img').complete")
+    page.locator(".html-output a").click()
+    assert page.evaluate("window.pwned") is None
+    assert not page.dialogs
+    assert out.locator("script, iframe, form, [onerror]").count() == 0
+    assert (out.locator("a").get_attribute("href") or "").startswith("javascript:") is False
+
+
+def test_saved_in_jupyter_shapes_and_reload_shows_it(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    cell = run_in_new_cell(page, "print('hello'); 6*7")
+    wait_done(cell)
+    page.keyboard.press("Escape")
+    page.keyboard.press("m")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text("# Notes\nEuler: $e^{i\\pi} + 1 = 0$")
+    page.keyboard.press("Shift+Enter")
+    page.locator(".markdown-rendered .katex").first.wait_for()
+    page.locator(".save-state[data-state=saved]").wait_for()
+    nb = nbformat.from_dict(saved(contents_client, nb_path))
+    nbformat.validate(nb)  # JupyterLab can open it
+    code, md = nb.cells[0], nb.cells[1]
+    assert code.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "hello\n"}
+    assert code.outputs[1]["output_type"] == "execute_result"
+    assert code.outputs[1]["data"]["text/plain"] == "42" and code.execution_count == code.outputs[1]["execution_count"]
+    assert md.cell_type == "markdown" and md.source.startswith("# Notes")
+    page.reload()
+    page.locator(".cell .output-area", has_text="42").wait_for()
+    page.locator(".markdown-rendered h1", has_text="Notes").wait_for()
+
+
+def test_unsaved_edit_survives_immediate_reload(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    page.locator(".cell .cm-content").first.click()
+    page.keyboard.insert_text("x_unsaved = 1")
+    page.reload()  # before the autosave had time to run
+    page.locator(".cell .cm-content", has_text="x_unsaved = 1").wait_for()
+    page.locator(".save-state[data-state=saved]").wait_for()
+    assert "x_unsaved = 1" in json.dumps(saved(contents_client, nb_path))
+
+
+def test_command_mode_keys(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    page.locator(".cell .cm-content").first.click()
+    page.keyboard.insert_text("first")
+    page.keyboard.press("Escape")
+    cells = page.locator(".cell")
+    page.keyboard.press("b")
+    page.keyboard.press("a")
+    assert cells.count() == 3
+    page.keyboard.press("d")
+    page.keyboard.press("d")
+    assert cells.count() == 2
+    page.keyboard.press("z")
+    assert cells.count() == 3
+    page.keyboard.press("k")
+    page.keyboard.press("k")
+    page.keyboard.press("c")
+    page.keyboard.press("j")
+    page.keyboard.press("v")
+    assert cells.count() == 4 and cells.nth(2).locator(".cm-content").inner_text() == "first"
+    page.keyboard.press("m")
+    assert cells.nth(2).get_attribute("class").split()[1] == "markdown-cell"
+    page.keyboard.press("y")
+    assert "code-cell" in cells.nth(2).get_attribute("class")
+    page.keyboard.press("x")
+    assert cells.count() == 3
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text("1+1")
+    page.keyboard.press("Control+Enter")
+    cells.nth(2).locator(".output-area", has_text="2").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    assert not page.errors
+
+
+def test_input_prompt_completion_and_help(page: object, contents_client: Server, nb_path: str) -> None:
+    open_notebook(page, contents_client, nb_path)
+    cell = run_in_new_cell(page, "name = input('Your name? ')\nprint('hello', name)")
+    cell.locator(".stdin-input").fill("Ada")
+    cell.locator(".stdin-input").press("Enter")
+    cell.locator(".output-area", has_text="hello Ada").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    cell = page.locator(".cell").last
+    cell.locator(".cm-content").click()
+    page.keyboard.insert_text("import collections\ncollections.Ord")
+    page.keyboard.press("Tab")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="OrderedDict")
+    option.wait_for(timeout=KERNEL_TIMEOUT_MS)
+    page.keyboard.press("Enter")
+    assert "collections.OrderedDict" in cell.locator(".cm-content").inner_text()
+    page.keyboard.press("Shift+Tab")
+    page.locator(".help-panel .help-body", has_text="OrderedDict").wait_for(timeout=KERNEL_TIMEOUT_MS)
