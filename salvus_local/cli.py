@@ -9,6 +9,7 @@ Every setting can also come from the environment as ``SALVUS_LOCAL_<NAME>``; opt
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -40,9 +41,27 @@ OPTIONS = [
 ]
 
 
+# Settings with a hand-written option above; every other Config setting gets a generated one.
+EXPLICIT = {"ip", "port", "data_dir", "token", "open_browser", "kernel", "allow_hosts"}
+
+
+def _setting_option(f: Any) -> Callable:
+    """A --name option for one Config setting, typed and documented from its declaration."""
+    flag = "--" + f.name.replace("_", "-")
+    help_text = f.metadata["help"]
+    if isinstance(f.default, bool):
+        return click.option(f"{flag}/--no-{flag[2:]}", f.name, default=None, help=help_text)
+    if f.default is dataclasses.MISSING:  # lists
+        return click.option(flag, f.name, multiple=True, help=help_text + " Repeatable.")
+    return click.option(flag, f.name, type=type(f.default), default=None, show_default=False, help=help_text)
+
+
+SETTING_OPTIONS = [_setting_option(f) for f in Config.settings() if f.name not in EXPLICIT]
+
+
 def serve_options(f: Callable) -> Callable:
     """Apply the server options to a command."""
-    for option in reversed(OPTIONS):
+    for option in reversed([*OPTIONS, *SETTING_OPTIONS]):
         f = option(f)
     return f
 
@@ -50,8 +69,10 @@ def serve_options(f: Callable) -> Callable:
 def build_config(options: dict[str, Any]) -> Config:
     """Turn command-line options (over SALVUS_LOCAL_* variables) into a Config."""
     try:
+        generated = {f.name: options.get(f.name) for f in Config.settings() if f.name not in EXPLICIT}
+        generated = {k: (list(v) or None) if isinstance(v, tuple) else v for k, v in generated.items()}
         config = Config.from_env(ip=options.get("ip"), port=options.get("port"), data_dir=options.get("data_dir"),
-                                 token=options.get("token"), kernel=options.get("kernel"))
+                                 token=options.get("token"), kernel=options.get("kernel"), **generated)
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
     if options.get("no_browser"):
@@ -118,6 +139,16 @@ def desktop(ctx: click.Context, **options: Any) -> None:
         desktop_ui.run(config)
     except LaunchError as exc:
         raise CLIError(str(exc)) from None
+
+
+def _add_project_commands() -> None:
+    """Mount `salvus-local project ...` (create, list, open, clone, ...)."""
+    from salvus_local.project_cli import project
+
+    cli.add_command(project)
+
+
+_add_project_commands()
 
 
 def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:

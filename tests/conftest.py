@@ -58,6 +58,21 @@ START_TIMEOUT = 300.0  # the first Sage preload after install compiles a lot
 DEFAULT_TIMEOUT = 60.0
 
 
+def reachable_by_sessions(path: Path) -> None:
+    """As root, sessions run as another uid, which must be able to enter a test's data dir.
+
+    pytest and mkdtemp make private (0700) folders; add only the search bit (o+x) on the way,
+    as a real data dir has.  The server itself refuses to start when a folder blocks the way.
+    """
+    if os.geteuid() != 0:
+        return
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in [path, *path.parents]:
+        mode = os.stat(folder).st_mode
+        if not mode & 0o001:
+            os.chmod(folder, mode | 0o001)
+
+
 def free_port() -> int:
     """Return a TCP port that is free on 127.0.0.1 right now."""
     with socket.socket() as s:
@@ -73,6 +88,7 @@ class Server:
         self.token = token or uuid.uuid4().hex
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="salvus-test-"))
+        reachable_by_sessions(self.data_dir)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.server.log"
         argv = [sys.executable, "-m", "salvus_local", "--port", str(port), "--no-browser",
                 "--data-dir", str(self.data_dir), "--token", self.token, *args]
@@ -187,6 +203,7 @@ class Server:
         assert not alive, f"processes left behind by salvus-local: {[(p.pid, p.name()) for p in alive]}"
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.log_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -311,3 +328,12 @@ def start_server() -> Iterator[Callable[..., Server]]:
     for srv in started:
         if srv.proc.returncode is None:
             srv.stop()
+
+
+
+
+@pytest.fixture(autouse=True)
+def _tmp_path_reachable(request: pytest.FixtureRequest) -> None:
+    """Tests that hand tmp_path to a server as its data dir need it reachable by sessions too."""
+    if "tmp_path" in request.fixturenames:
+        reachable_by_sessions(request.getfixturevalue("tmp_path"))

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import tempfile
+import traceback
 from typing import Any, Callable
 
 from ..protocol import Channel, MsgType, SignedConnection, Verb, new_message
@@ -43,6 +44,21 @@ def _reseed(kind: str) -> None:
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         numpy.random.seed()
+
+
+def child_main(body: Callable[[], Any]) -> None:
+    """Run a forked child's body and exit: an error must never fall back into the parent's loop."""
+    code = 0
+    try:
+        body()
+    except BaseException:  # noqa: BLE001 - whatever happens, this process ends here
+        code = 70
+        try:
+            traceback.print_exc(file=sys.__stderr__)
+        except Exception:
+            pass
+    finally:
+        os._exit(code)
 
 
 def _fail(conn: SignedConnection, message: str) -> None:

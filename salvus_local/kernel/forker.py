@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..protocol import ConnectionClosed, ProtocolError, SignedConnection, Verb, read_frame
-from .child import run_child
+from .child import child_main, run_child
 from .limits import make_private_tmp, remove_tree
 from .preload import Preloaded
 from .session import EXIT_IDLE, EXIT_LIFETIME
@@ -155,6 +155,7 @@ class Forker:
         if not kernel_id or kernel_id in self.children:
             _reply(conn, Verb.ERROR, message="start needs a new, unique kernel_id")
             return False
+        self.exited.pop(kernel_id, None)  # a restart reuses the id: the old record is history
         uid, gid = req.get("uid"), req.get("gid")
         tmp = make_private_tmp(uid, gid)
         conn.sock.settimeout(None)
@@ -167,8 +168,7 @@ class Forker:
             pid = os.fork()
             if pid == 0:
                 self._in_child(conn)
-                run_child(conn, self.pre, req, tmp)  # never returns
-                os._exit(0)
+                child_main(lambda: run_child(conn, self.pre, req, tmp))
         conn.close()  # the child owns the socket now
         child = Child(kernel_id, pid, tmp)
         self.children[kernel_id] = self.by_pid[pid] = child
@@ -212,7 +212,7 @@ class Forker:
     def wait(self, conn: SignedConnection, req: dict) -> bool:
         """Answer with the exit record once the session has been reaped."""
         kernel_id = str(req.get("kernel_id"))
-        if kernel_id in self.exited:
+        if kernel_id in self.exited and kernel_id not in self.children:
             _reply(conn, Verb.EXITED, **self.exited[kernel_id])
             return False
         child = self._child(conn, req)

@@ -51,19 +51,26 @@ def _vm_size() -> int:
         return 0
 
 
-def _procs_of(uid: int) -> int:
-    """Count processes owned by uid (Linux), so nproc caps growth, not the user's desktop."""
+def _tasks_of(uid: int) -> int:
+    """Count processes and threads owned by uid (Linux): RLIMIT_NPROC counts both.
+
+    So the limit caps a session's growth, not what the user (or other sessions) already run.
+    """
     count = 0
     try:
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    if entry.stat().st_uid == uid:
-                        count += 1
-                except OSError:
-                    pass
+        entries = list(os.scandir("/proc"))
     except OSError:
         return 0
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            with open(f"/proc/{entry.name}/status") as f:
+                count += next((int(line.split()[1]) for line in f if line.startswith("Threads:")), 1)
+        except (OSError, ValueError):
+            pass
     return count
 
 
@@ -91,7 +98,7 @@ def apply_limits(limits: Limits, uid: int | None = None) -> None:
         _set(resource.RLIMIT_AS, _vm_size() + limits.memory_mb * MB)
     if limits.nproc:
         owner = os.getuid() if uid is None else uid
-        _set(resource.RLIMIT_NPROC, _procs_of(owner) + limits.nproc)
+        _set(resource.RLIMIT_NPROC, _tasks_of(owner) + limits.nproc)
     if limits.fsize_mb:
         _set(resource.RLIMIT_FSIZE, limits.fsize_mb * MB)
     if limits.nofile:
@@ -130,3 +137,37 @@ def session_env(tmp: str, uid: int | None) -> dict[str, str]:
         # The server's HOME is not the session's: keep dot-files of Sage/IPython private and writable.
         env.update({"HOME": tmp, "DOT_SAGE": os.path.join(tmp, ".sage"), "IPYTHONDIR": os.path.join(tmp, ".ipython")})
     return env
+
+
+def blocked_path(uid: int, gid: int, paths: list[str]) -> str | None:
+    """Return the first folder on the way to one of paths that uid/gid cannot enter, or None.
+
+    A root server runs sessions as another uid; if Python itself lives under a private folder
+    (a pyenv in /root, say) every import in a session would fail, so the server checks first.
+    Only the classic mode bits are read (not ACLs), which is what such set-ups get wrong.
+    """
+    for path in paths:
+        current = os.path.abspath(path)
+        chain = []
+        while True:
+            chain.append(current)
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            current = parent
+        for folder in reversed(chain):
+            try:
+                st = os.stat(folder)
+            except OSError:
+                break
+            if not os.path.isdir(folder):
+                continue
+            if st.st_uid == uid:
+                bit = 0o100
+            elif st.st_gid == gid:
+                bit = 0o010
+            else:
+                bit = 0o001
+            if not st.st_mode & bit:
+                return folder
+    return None

@@ -11,12 +11,16 @@ if TYPE_CHECKING:
     from .session import Session
 
 
+# Requests that run user code: interruptible, and their output counts against the cap.
+USER_CODE = frozenset({MsgType.EXECUTE_REQUEST, MsgType.COMM_OPEN, MsgType.COMM_MSG, MsgType.COMM_CLOSE})
+
+
 class Requests:
     """Answer shell and control requests for one session."""
 
     def __init__(self, session: Session) -> None:
         self.s = session
-        self._abort = False  # set when a failed cell asks to abort the cells queued behind it
+        self._to_abort: list[dict] = []  # requests queued behind a failed cell, taken when it failed
         self.shell_handlers: dict[str, Callable[[dict], dict | None]] = {
             MsgType.EXECUTE_REQUEST: self.execute,
             MsgType.COMPLETE_REQUEST: self.complete,
@@ -45,21 +49,27 @@ class Requests:
         if handler is None:
             return
         s.parent, s.busy = msg, True
-        s.status("busy", msg)
+        user_code = msg_type in USER_CODE
         try:
+            if user_code:
+                s.begin_user_code()  # armed before 'busy': an interrupt sent on 'busy' always lands
+            s.status("busy", msg)
             content = handler(msg)
         except KeyboardInterrupt:
             content = {"status": "error", "ename": "KeyboardInterrupt", "evalue": "", "traceback": []}
         except Exception as exc:  # a bug here must not kill the session
             content = {"status": "error", "ename": type(exc).__name__, "evalue": str(exc),
                        "traceback": traceback.format_exception(exc)}
+        finally:
+            if user_code:
+                s.end_user_code()
         if content is not None:
             s.send(Channel.SHELL, reply_type(msg_type), content, parent=msg)
         s.busy = False
         s.status("idle", msg)
-        if self._abort:
-            self._abort = False
-            self._abort_queued()
+        if self._to_abort:
+            pending, self._to_abort = self._to_abort, []
+            self._abort(pending)
         if getattr(s.shell, "exit_now", False):
             s.shutdown()
 
@@ -84,7 +94,7 @@ class Requests:
         store_history = bool(c.get("store_history", not silent))
         if not silent:
             s.send(Channel.IOPUB, MsgType.EXECUTE_INPUT, {"code": code, "execution_count": shell.execution_count})
-        result = s.run_user_code(lambda: shell.run_cell(code, store_history=store_history, silent=silent))
+        result = shell.run_cell(code, store_history=store_history, silent=silent)
         s.sync_output()
         count = shell.execution_count - 1 if store_history else shell.execution_count
         payload = shell.payload_manager.read_payload()
@@ -95,23 +105,28 @@ class Requests:
                     "user_expressions": shell.user_expressions(exprs) if isinstance(exprs, dict) else {}}
         err = s.last_error or {"ename": type(result.error_in_exec or result.error_before_exec).__name__,
                                "evalue": str(result.error_in_exec or result.error_before_exec), "traceback": []}
-        self._abort = bool(c.get("stop_on_error", True))
+        if c.get("stop_on_error", True):
+            self._to_abort = self._take_queued()  # exactly what was queued when the cell failed
         return {"status": "error", "execution_count": count, "payload": payload, "user_expressions": {}, **err}
 
-    def _abort_queued(self) -> None:
-        """Reply 'aborted' to execute requests that were queued behind a failed one."""
+    def _take_queued(self) -> list[dict]:
+        """Take every request waiting in the queue, in order."""
+        taken = []
+        while not self.s._requests.empty():
+            taken.append(self.s._requests.get_nowait())
+        return taken
+
+    def _abort(self, pending: list[dict]) -> None:
+        """Answer queued executes with 'aborted' and handle the other requests, in order."""
         s = self.s
-        pending = []
-        while not s._requests.empty():
-            pending.append(s._requests.get_nowait())
         for msg in pending:
-            if msg["header"].get("msg_type") == MsgType.EXECUTE_REQUEST:
-                s.status("busy", msg)
-                s.send(Channel.SHELL, MsgType.EXECUTE_REPLY,
-                       {"status": "aborted", "execution_count": s.shell.execution_count}, parent=msg)
-                s.status("idle", msg)
-            else:
-                s._requests.put(msg)
+            if msg["header"].get("msg_type") != MsgType.EXECUTE_REQUEST:
+                self.dispatch(msg)
+                continue
+            s.status("busy", msg)
+            s.send(Channel.SHELL, MsgType.EXECUTE_REPLY,
+                   {"status": "aborted", "execution_count": s.shell.execution_count}, parent=msg)
+            s.status("idle", msg)
 
     # ---- introspection -----------------------------------------------------------
 
@@ -182,7 +197,7 @@ class Requests:
 
     def comm(self, msg: dict[str, Any]) -> None:
         """Route comm_open/msg/close to the comm manager; output goes to this request."""
-        self.s.run_user_code(lambda: self.s.comms.handle(msg))
+        self.s.comms.handle(msg)
         self.s.sync_output()
 
     # ---- control -----------------------------------------------------------------

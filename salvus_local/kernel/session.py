@@ -288,13 +288,13 @@ class Session:
                 continue
             self.requests.dispatch(msg)
 
-    def run_user_code(self, fn: Callable[[], Any]) -> Any:
-        """Run fn with interrupts enabled and output counted against the cap."""
+    def begin_user_code(self) -> None:
+        """Arm interrupts and reset the output cap (before the client hears 'busy')."""
         self.output_bytes, self.truncated, self.last_error = 0, False, None
         self.executing = True
         self._interrupt_handler()
-        try:
-            return fn()
-        finally:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            self.executing = False
+
+    def end_user_code(self) -> None:
+        """Disarm interrupts: between requests a stray SIGINT must not hit our own code."""
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        self.executing = False

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..protocol import SignedConnection, dumps
-from .child import prepare, run_child
+from .child import child_main, prepare, run_child
 from .preload import Preloaded
 
 
@@ -35,10 +35,7 @@ def fork_spare(pre: Preloaded, in_child: Callable[[], None]) -> Spare:
     if pid == 0:
         parent_end.close()
         in_child()
-        try:
-            _spare_main(child_end, pre)
-        finally:
-            os._exit(0)
+        child_main(lambda: _spare_main(child_end, pre))
     child_end.close()
     return Spare(pid, parent_end)
 

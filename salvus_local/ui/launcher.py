@@ -27,6 +27,7 @@ from types import FrameType
 from typing import Any
 
 from salvus_local.config import Config
+from salvus_local.kernel.limits import blocked_path
 
 log = logging.getLogger("salvus_local.launcher")
 FORKER_START_TIMEOUT = 300.0  # preloading Sage the first time after install compiles a lot
@@ -88,6 +89,15 @@ def prepare_dirs(config: Config) -> None:
         for path in (data, data / "projects"):
             path.mkdir(exist_ok=True)
             os.chmod(path, path.stat().st_mode | 0o111)
+        # Sessions must reach the interpreter, the packages and the projects as that uid.
+        needed = [sys.prefix, sys.base_prefix, os.path.dirname(os.__file__),
+                  str(Path(__file__).resolve().parents[1]), str(data / "projects")]
+        folder = blocked_path(config.kernel_uid, config.kernel_gid, needed)
+        if folder:
+            raise LaunchError(
+                f"sessions run as uid {config.kernel_uid} (the server runs as root), which cannot enter {folder}; "
+                f"make it reachable (chmod o+x {folder}), install Python and the data dir where that uid can "
+                "read them, or choose another --kernel-uid")
 
 
 def bind_http(ip: str, port: int) -> socket.socket:

@@ -101,7 +101,7 @@ export function createEditor(opts) {
     extensions.push(EditorView.lineWrapping);
   } else {
     extensions.push(python(), syntaxHighlighting(highlight), indentOnInput());
-    extensions.push(autocompletion({ override: [kernelCompletion(opts.getKernel)], activateOnTyping: false, icons: true }));
+    extensions.push(autocompletion({ override: [kernelCompletion(opts.getKernel)], activateOnTyping: false, icons: true, interactionDelay: 0 }));
   }
   if (opts.placeholder) extensions.push(placeholderExt(opts.placeholder));
   if (opts.readOnly) extensions.push(EditorState.readOnly.of(true), EditorView.editable.of(false));

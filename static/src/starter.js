@@ -248,6 +248,7 @@ class FileList {
   async load(dir) {
     this.dir = dir;
     const parts = dir.split("/").filter(Boolean);
+    this.crumbs.hidden = !parts.length;
     this.crumbs.replaceChildren(
       h("button", { class: "link-button", onclick: () => this.load("") }, "Home"),
       ...parts.flatMap((p, i) => [" / ", h("button", { class: "link-button", onclick: () => this.load(parts.slice(0, i + 1).join("/")) }, p)]),

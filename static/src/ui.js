@@ -1,5 +1,5 @@
 // Small shared pieces of the page: the kernel status badge, the help panel, toasts.
-import { ansiPre, joinText, htmlFragment } from "./render.js";
+import { joinText, htmlFragment } from "./render.js";
 
 export const h = (tag, props = {}, ...children) => {
   const el = document.createElement(tag);
@@ -64,9 +64,11 @@ export class HelpPanel {
 
   /** Show a mime bundle (inspect_reply data or a pager payload). */
   show(data) {
+    // Pager text is coloured for a dark terminal (near-white names): show it plain.
+    const plain = joinText(data["text/plain"] || "No help found.").replace(/\x1b\[[0-9;]*[A-Za-z]/g, "");
     const node = data["text/html"]
       ? h("div", {}, htmlFragment(joinText(data["text/html"]), false))
-      : ansiPre(joinText(data["text/plain"] || "No help found."), "help-text");
+      : h("pre", { class: "help-text" }, plain);
     this.body.replaceChildren(node);
     this.el.hidden = false;
     document.body.classList.add("with-help");
@@ -83,7 +85,8 @@ export async function inspectInto(panel, kernel, code, pos) {
   if (!kernel) return;
   try {
     const reply = (await kernel.inspect(code, pos, 0)).content;
-    panel.show(reply.found ? reply.data : { "text/plain": "Nothing found for the name at the cursor." });
+    if (reply.status === "error") panel.show({ "text/plain": `The kernel could not look this up: ${reply.ename}: ${reply.evalue}` });
+    else panel.show(reply.found ? reply.data : { "text/plain": "Nothing found for the name at the cursor." });
   } catch (err) {
     toast(`Help failed: ${err.message}`);
   }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 
 import pytest
 import requests
@@ -178,8 +177,8 @@ def test_login_next_keeps_local_paths(server):
     assert r.status_code == 302 and r.headers["Location"] == "/notebooks/a.ipynb?x=1"
 
 
-def test_new_token_invalidates_cookie(start_server, free_port_value):
-    data_dir = tempfile.mkdtemp(prefix="salvus-test-")
+def test_new_token_invalidates_cookie(start_server, free_port_value, tmp_path):
+    data_dir = tmp_path / "data"  # shared by both servers: same cookie secret, same port
     env = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python"}
     first = start_server(token="first-token", port=free_port_value, data_dir=data_dir, env=env)
     browser = first.browser()

@@ -106,7 +106,8 @@ def wait_idle(page: object) -> None:
 
 def run_in_new_cell(page: object, code: str) -> object:
     """Type code into the last cell (in edit mode) and press Shift+Enter; return that cell."""
-    cell = page.locator(".cell").last
+    cells = page.locator(".cell")
+    cell = cells.nth(cells.count() - 1)  # pinned: Shift+Enter adds a new last cell
     cell.locator(".cm-content").click()
     page.keyboard.insert_text(code)
     page.keyboard.press("Shift+Enter")

@@ -132,17 +132,21 @@ def test_command_mode_keys(page: object, contents_client: Server, nb_path: str) 
 
 def test_input_prompt_completion_and_help(page: object, contents_client: Server, nb_path: str) -> None:
     open_notebook(page, contents_client, nb_path)
-    cell = run_in_new_cell(page, "name = input('Your name? ')\nprint('hello', name)")
+    cell = run_in_new_cell(page, "variable_for_completion = 1\nname = input('Your name? ')\nprint('hello', name)")
     cell.locator(".stdin-input").fill("Ada")
     cell.locator(".stdin-input").press("Enter")
     cell.locator(".output-area", has_text="hello Ada").wait_for(timeout=KERNEL_TIMEOUT_MS)
     cell = page.locator(".cell").last
     cell.locator(".cm-content").click()
-    page.keyboard.insert_text("import collections\ncollections.Ord")
+    page.keyboard.insert_text("variable_for_compl")
     page.keyboard.press("Tab")
-    option = page.locator(".cm-tooltip-autocomplete li", has_text="OrderedDict")
+    option = page.locator(".cm-tooltip-autocomplete li", has_text="variable_for_completion")
     option.wait_for(timeout=KERNEL_TIMEOUT_MS)
     page.keyboard.press("Enter")
-    assert "collections.OrderedDict" in cell.locator(".cm-content").inner_text()
-    page.keyboard.press("Shift+Tab")
-    page.locator(".help-panel .help-body", has_text="OrderedDict").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    assert cell.locator(".cm-content").inner_text() == "variable_for_completion"
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")
+    run_in_new_cell(page, "factor?")  # the pager payload opens the help panel
+    page.locator(".help-panel .help-body", has_text="Signature").wait_for(timeout=KERNEL_TIMEOUT_MS)
+    page.locator(".help-panel button[title^=Close]").click()
+    assert page.locator(".help-panel").is_hidden()

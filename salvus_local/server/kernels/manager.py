@@ -239,6 +239,7 @@ class KernelManager(KernelRouter):
                 return  # a restart replaced this child
             kernel.conn = None
             kernel.eof.set()
+            kernel.ready_waiter[1].set()  # nobody waits for a kernel_info that will never come
             if kernel.stopping:
                 return
         try:
