@@ -61,6 +61,17 @@ def child_main(body: Callable[[], Any]) -> None:
         os._exit(code)
 
 
+def _sage_paths() -> None:
+    """Point Sage's own temp and dot dirs at this session's (the parent's are not ours to write)."""
+    temporary_file = sys.modules.get("sage.misc.temporary_file")
+    if temporary_file is not None:
+        temporary_file.TMP_DIR_FILENAME_BASE = tempfile.TemporaryDirectory(prefix="sage_")
+        temporary_file._spyx_tmp = None
+    sage_env = sys.modules.get("sage.env")
+    if sage_env is not None and "DOT_SAGE" in os.environ:
+        sage_env.DOT_SAGE = os.environ["DOT_SAGE"]
+
+
 def _fail(conn: SignedConnection, message: str) -> None:
     """Tell the client why the session could not start, then exit."""
     try:
@@ -108,6 +119,8 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     except OSError as exc:
         _fail(conn, f"cannot enter the working directory {cwd}: {exc.strerror}")
     os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
+    if pre.kind == "sage":
+        _sage_paths()
 
     def on_xcpu(*_: Any) -> None:
         if session.executing:

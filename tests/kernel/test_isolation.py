@@ -157,3 +157,14 @@ def test_idle_timeout_ends_the_session(python_forker):
     assert kc.result("1") == "1"
     record = kc.wait_exit()
     assert record["exitcode"] == 75 and "idle" in record["reason"]
+
+
+@ROOT_ONLY
+def test_unprivileged_sage_session_can_inspect_and_use_temp_files(sage_forker):
+    kc = sage_forker.start(uid=65534, gid=65534)
+    try:
+        reply, _ = kc.collect(kc.send("inspect_request", {"code": "factor", "cursor_pos": 6, "detail_level": 1}))
+        assert reply["content"]["status"] == "ok" and reply["content"]["found"], reply["content"]
+        assert kc.result("import os; f = tmp_filename(); open(f, 'w').write('x'); os.stat(f).st_uid") == "65534"
+    finally:
+        kc.kill()
