@@ -10,7 +10,7 @@ from setuptools import find_packages, setup
 HERE = Path(__file__).parent
 # The version is declared once, in salvus_local/__init__.py.
 VERSION = re.search(
-    r'^__version__ = "([^"]+)"', (HERE / "salvus_local" / "__init__.py").read_text(encoding="utf-8"), re.M
+    r'^__version__ = "([^"]+)"', (HERE / "salvus_local" / "__init__.py").read_text(encoding="utf-8"), re.MULTILINE
 ).group(1)
 
 # The sync package lives in the top-level sync/ folder; ship it only once it has code,

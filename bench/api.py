@@ -87,15 +87,15 @@ class Channels:
         self.ws.send(json.dumps(frame))
         return msg_id
 
-    def execute(self, code: str, timeout: float = 300) -> Any:
-        """Run code; return the execute_result's text/plain once result and reply have arrived."""
+    def execute(self, code: str, timeout: float = 300, need_reply: bool = True) -> Any:
+        """Run code; return the execute_result's text/plain once it (and the reply) arrived."""
         deadline = time.monotonic() + timeout
         msg_id = self.send("execute_request", {
             "code": code, "silent": False, "store_history": False,
             "user_expressions": {}, "allow_stdin": False, "stop_on_error": True,
         })
         result, replied = None, False
-        while result is None or not replied:
+        while result is None or (need_reply and not replied):
             msg = self.recv(deadline)
             kind = msg["header"]["msg_type"]
             if kind == "status" and msg["content"].get("execution_state") in ("dead", "restarting"):
@@ -131,11 +131,11 @@ class Channels:
 
 
 def new_session_first_result(server: Server, kernel: str, code: str = "1+1") -> tuple[float, str, Channels]:
-    """Time POST /api/kernels + websocket + execute until the result; return (seconds, id, channels)."""
+    """Time POST /api/kernels + websocket + execute until the execute_result; return (seconds, id, channels)."""
     t0 = time.perf_counter()
     kernel_id = server.start_kernel(kernel)
     chans = server.connect(kernel_id)
-    result = chans.execute(code)
+    result = chans.execute(code, need_reply=False)
     elapsed = time.perf_counter() - t0
     if result is None:
         raise RuntimeError(f"{server.name}: no result for {code!r}")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import measure
 from measure import Results
-from servers import Running, start_jupyter, start_salvus
+from servers import Running, descendants, start_jupyter, start_salvus, wait_until
 
 HERE = Path(__file__).parent
 STARTERS = {"salvus": start_salvus, "jupyter": start_jupyter}
@@ -41,15 +41,35 @@ def run_all(servers: dict[str, Running], args: argparse.Namespace) -> dict[str, 
         ("idle", "idle memory, sage", measure.idle_memory, "sage", "idle_sage", args.idle),
         ("concurrent", "concurrent sessions", measure.concurrent, args.concurrent_kernel, "conc", args.concurrent),
     ]
+    # Process counts once idle: before each measurement every server is back to these, so
+    # kernels still exiting from the previous step do not steal CPU from the next one.
+    baseline = {name: steady_count(run.server.pid) for name, run in servers.items()}
     for group, label, step, lang, key, count in steps:
         if group not in args.steps:
             continue
         for name, run in servers.items():
+            for other, other_run in servers.items():
+                pid, limit = other_run.server.pid, baseline[other]
+                try:
+                    wait_until(lambda pid=pid, limit=limit: len(descendants(pid)) <= limit, 60, "")
+                except TimeoutError:
+                    print(f"(note: {LABELS[other]} still has extra processes)", end=" ")
             t0 = time.perf_counter()
             print(f"[{LABELS[name]}] {label} ...", end=" ", flush=True)
             step(run.server, kernels[name][lang], key, count, results[name])
             print(f"{time.perf_counter() - t0:.1f} s", flush=True)
     return results
+
+
+def steady_count(pid: int) -> int:
+    """Number of descendants of pid once it has not changed for a second."""
+    last, since = -1, time.monotonic()
+    while time.monotonic() - since < 1.0:
+        count = len(descendants(pid))
+        if count != last:
+            last, since = count, time.monotonic()
+        time.sleep(0.1)
+    return last
 
 
 def fmt_time(seconds: float | None) -> str:
@@ -96,14 +116,17 @@ def table(results: dict[str, Results], args: argparse.Namespace) -> str:
     return "\n".join(out)
 
 
-def environment() -> str:
-    """One line about the machine and versions, for the report."""
+def environment(load: tuple[float, float, float]) -> str:
+    """One line about the machine, its load before the run and the versions, for the report."""
     def version(dist: str) -> str:
         try:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
             return "not installed"
-    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+    # Other work on the machine skews timings: the load average before the run goes into the report.
+    loads = ", ".join(f"{x:.1f}" for x in load)
+    return (f"{platform.machine()}, {os.cpu_count()} cores (load average {loads} before the run), "
+            f"Python {platform.python_version()}, "
             f"passagemath-standard {version('passagemath-standard')}, "
             f"jupyter_server {version('jupyter_server')}, ipykernel {version('ipykernel')}, "
             f"salvus-local {version('salvus-local')}; {time.strftime('%Y-%m-%d %H:%M')}")
@@ -128,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     """Start the servers, measure, print and write the table."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
     names = [args.only] if args.only else ["salvus", "jupyter"]
+    load = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="salvus-bench-"))
     # As root salvus_local runs sessions as an unprivileged uid, which must reach the data dir.
     tmp.chmod(0o755)
@@ -142,8 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for run in servers.values():
             run.stop()
+    # Keep the servers' logs next to the table: failures are explained there.
+    logs = args.out.parent / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for log in tmp.glob("*.log"):
+        shutil.copy2(log, logs / log.name)
     shutil.rmtree(tmp, ignore_errors=True)
-    text = (f"{table(results, args)}\n\n{environment()}\n\n"
+    text = (f"{table(results, args)}\n\n{environment(load)}\n\n"
             f"Command: `bench/run {' '.join(sys.argv[1:] if argv is None else argv)}`\n")
     print("\n" + text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -89,7 +89,7 @@ def idle_memory(server: Server, kernel: str, key: str, count: int, res: Results)
             _, kernel_id, chans = new_session_first_result(server, kernel)
             sessions.append((kernel_id, chans))
         new = descendants(server.pid) - before
-        uss, pss, rss = memory(new)
+        uss, pss, _rss = memory(new)
         res.values[key + "_uss"] = uss / count
         res.values[key + "_pss"] = pss / count
         res.values[key + "_procs"] = len(new)
@@ -112,7 +112,7 @@ def concurrent(server: Server, kernel: str, key: str, count: int, res: Results) 
             chans = server.connect(kernel_id)
             sessions[sessions.index((kernel_id, None))] = (kernel_id, chans)
             chans.execute(SMALL_CELL)
-        except Exception as exc:  # a failed session is a result here, not a crash of the bench
+        except Exception as exc:  # noqa: BLE001 -- a failed session is a result, not a crash
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
             return None
         return time.perf_counter() - t0

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psutil
 import requests
-
 from api import Server
 
 BIN = Path(sys.executable).parent

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from typing import Any
 
@@ -36,7 +37,9 @@ class _Ctx:
             from salvus_local.store.projects import ProjectManager
 
             store = Store.for_data_dir(self.config.data_dir)
-            self._pm = ProjectManager(store, self.config.data_dir, self.config.default_project_dir)
+            c = self.config
+            owner = (c.kernel_uid, c.kernel_gid) if os.geteuid() == 0 else None  # as the server does
+            self._pm = ProjectManager(store, c.data_dir, c.default_project_dir, owner)
         return self._pm
 
 

@@ -1,7 +1,7 @@
 // Build the notebook client into ../salvus_local/_static with esbuild.
 //
 // Output names carry a content hash (so the server can cache them for a year) and
-// manifest.json maps each entry point ("starter", "notebook") to its JS and CSS files;
+// manifest.json maps each entry point ("starter", "notebook", "files", …) to its JS and CSS files;
 // the Flask pages blueprint reads it to write the <script>/<link> tags.
 import * as esbuild from "esbuild";
 import { readFile, rm, mkdir, writeFile, cp } from "node:fs/promises";
@@ -37,7 +37,14 @@ const oneKatex = {
 };
 
 const options = {
-  entryPoints: { starter: "src/starter.js", notebook: "src/notebook.js" },
+  entryPoints: {
+    starter: "src/starter.js",
+    notebook: "src/notebook.js",
+    projects: "src/projects.js",
+    files: "src/files.js",
+    edit: "src/textedit.js",
+    terminal: "src/terminal.js",
+  },
   absWorkingDir: here,
   bundle: true,
   splitting: true,
@@ -56,7 +63,23 @@ const options = {
   logLevel: "info",
 };
 
-/** Write manifest.json: entry name -> {js, css} relative to the output dir. */
+/** Gzipped bytes a page loads before it runs: its entry, the chunks it imports statically, its CSS. */
+async function pageBytes(metafile, entry) {
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const out = metafile.outputs[file];
+    if (out.cssBundle) seen.add(out.cssBundle);
+    for (const imp of out.imports) if (imp.kind === "import-statement" && metafile.outputs[imp.path]) walk(imp.path);
+  };
+  walk(entry);
+  let total = 0;
+  for (const file of seen) total += gzipSync(await readFile(path.resolve(here, file))).length;
+  return total;
+}
+
+/** Write manifest.json: entry name -> {js, css, gzip_bytes} relative to the output dir. */
 async function writeManifest(metafile) {
   const manifest = { entries: {} };
   let totalRaw = 0;
@@ -71,11 +94,12 @@ async function writeManifest(metafile) {
     if (!info.entryPoint) continue;
     const name = Object.entries(options.entryPoints).find(([, src]) => info.entryPoint.endsWith(src))?.[0];
     if (!name) continue;
-    manifest.entries[name] = { js: rel, css: info.cssBundle ? path.relative(outdir, path.resolve(here, info.cssBundle)) : null };
+    manifest.entries[name] = { js: rel, css: info.cssBundle ? path.relative(outdir, path.resolve(here, info.cssBundle)) : null, gzip_bytes: await pageBytes(metafile, file) };
   }
   manifest.size = { js_css_bytes: totalRaw, js_css_gzip_bytes: totalGzip };
   await writeFile(path.join(outdir, "manifest.json"), JSON.stringify(manifest, null, 1));
   console.log(`bundle: ${(totalRaw / 1024).toFixed(0)} KB, ${(totalGzip / 1024).toFixed(0)} KB gzip (JS + CSS, fonts excluded)`);
+  for (const [name, e] of Object.entries(manifest.entries)) console.log(`  page ${name}: ${(e.gzip_bytes / 1024).toFixed(0)} KB gzip at load`);
 }
 
 await rm(outdir, { recursive: true, force: true });

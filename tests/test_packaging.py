@@ -20,7 +20,7 @@ README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from salvus_local.config import ENV_PREFIX, Config  # noqa: E402
+from salvus_local.config import ENV_PREFIX, Config
 
 
 def default_text(f: dataclasses.Field) -> str:
@@ -85,7 +85,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(src)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True, text=True, timeout=600, check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (path,) = out.glob("salvus_local-*.whl")
@@ -137,7 +137,7 @@ def test_commands_answer_help(command: list[str]) -> None:
     if not (ROOT / "salvus_local" / "cli.py").exists():
         pytest.skip("salvus_local/cli.py is not written yet")
     argv = [sys.executable, *command] if command[0] == "-m" else [str(BIN / command[0])]
-    proc = subprocess.run([*argv, "--help"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*argv, "--help"], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     assert "--port" in proc.stdout
 
@@ -146,14 +146,14 @@ def test_make_and_scripts_parse() -> None:
     """The Makefile's targets expand, the shell scripts parse, the bench answers --help."""
     if shutil.which("make"):
         for target in ("setup", "run", "test", "system-deps", "bench"):
-            proc = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True)
+            proc = subprocess.run(["make", "-n", target], cwd=ROOT, capture_output=True, text=True, check=False)
             assert proc.returncode == 0, proc.stderr
     for script in (".ci/run", "bench/run"):
         assert os.access(ROOT / script, os.X_OK), f"{script} is not executable"
-        proc = subprocess.run(["bash", "-n", script], cwd=ROOT, capture_output=True, text=True)
+        proc = subprocess.run(["bash", "-n", script], cwd=ROOT, capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr
     proc = subprocess.run([sys.executable, "bench.py", "--help"], cwd=ROOT / "bench",
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 
 from salvus_local import __version__
 
@@ -44,6 +44,14 @@ def kernelspec(name: str) -> Response:
     return jsonify(specs.model(name))
 
 
+def no_store(response: Response) -> Response:
+    """API answers are live state: never cached (a Back button must not show a stale listing)."""
+    if "/api/" in request.path + "/":  # /api, /api/..., /p/<project>/api/...
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the API basics."""
     app.register_blueprint(bp)
+    app.after_request(no_store)

@@ -64,8 +64,11 @@ class WSGIServer(BaseApplication):
 
 
 def _worker_exit(server: Any, worker: Any) -> None:
-    """Shut the worker's kernels down cleanly when it exits."""
+    """Shut the worker's kernels and terminals down cleanly when it exits, then close the workspace."""
     app = getattr(worker, "wsgi", None)
-    manager = getattr(getattr(app, "extensions", {}).get("salvus"), "kernels", None)
-    if manager is not None:
-        manager.shutdown_all(now=True)
+    services = getattr(app, "extensions", {}).get("salvus")
+    for name, stop in (("kernels", lambda m: m.shutdown_all(now=True)), ("terminals", lambda m: m.shutdown_all()),
+                       ("workspace", lambda m: m.close())):
+        manager = getattr(services, name, None)
+        if manager is not None:
+            stop(manager)

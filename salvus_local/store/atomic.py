@@ -84,10 +84,7 @@ def atomic_open(path: str | os.PathLike[str], what: str = "",
             os.umask(umask)
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
-        if os.geteuid() == 0:
-            # Running as root for kernels of another uid: the file belongs to whoever owns the folder.
-            st = os.stat(path.parent)
-            os.chown(tmp, st.st_uid, st.st_gid)
+        give_to_folder_owner(tmp)
         if before_replace:
             before_replace(tmp)
         os.replace(tmp, path)
@@ -101,6 +98,23 @@ def atomic_open(path: str | os.PathLike[str], what: str = "",
     finally:
         with _live_lock:
             _live.discard(tmp)
+
+
+def give_to_folder_owner(path: str | os.PathLike[str]) -> None:
+    """As root, give a new file or folder the owner of its folder: kernels and terminals run as that uid."""
+    if os.geteuid() == 0:
+        st = os.stat(os.path.dirname(os.path.abspath(path)))
+        os.lchown(path, st.st_uid, st.st_gid)
+
+
+def make_dirs(path: str | os.PathLike[str]) -> None:
+    """Create a folder and its missing parents, each given to its folder's owner (see give_to_folder_owner)."""
+    path = Path(path)
+    if path.is_dir():
+        return
+    make_dirs(path.parent)
+    path.mkdir(exist_ok=True)
+    give_to_folder_owner(path)
 
 
 def atomic_write(path: str | os.PathLike[str], data: bytes, what: str = "",

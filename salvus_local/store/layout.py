@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write
+from .atomic import atomic_write, make_dirs
 
 SALVUS = ".salvus"
 GITIGNORE = "# Local to this machine: never committed or synced.\ntrash/\ncheckpoints/\n"
@@ -23,7 +23,7 @@ def salvus_dir(root: str | os.PathLike[str]) -> Path:
     d = Path(root) / SALVUS
     ignore = d / ".gitignore"
     if not ignore.exists():
-        d.mkdir(parents=True, exist_ok=True)
+        make_dirs(d)
         atomic_write(ignore, GITIGNORE.encode(), ".salvus/.gitignore")
     return d
 
@@ -31,7 +31,7 @@ def salvus_dir(root: str | os.PathLike[str]) -> Path:
 def local_dir(root: str | os.PathLike[str], name: str) -> Path:
     """Return a local-only folder under .salvus (trash or checkpoints), created on demand."""
     d = salvus_dir(root) / name
-    d.mkdir(exist_ok=True)
+    make_dirs(d)
     return d
 
 

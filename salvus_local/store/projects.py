@@ -201,15 +201,15 @@ class ProjectManager:
     # Helpers
     def _register(self, pid: str, title: str, folder: Path, in_place: bool, origin: str | None = None) -> dict[str, Any]:
         git_init(folder)
-        if self.owner and not in_place:
-            for base, dirs, files in os.walk(folder):
-                for name in [base, *(os.path.join(base, n) for n in dirs + files)]:
-                    os.lchown(name, *self.owner)
         meta = layout.read_meta(folder)
         if meta.get("id") != pid or meta.get("title") != title:
             layout.write_meta(folder, {**meta, "id": pid, "title": title, "created": meta.get("created", time.time())})
         else:
             layout.salvus_dir(folder)
+        if self.owner and not in_place:  # last: everything made above belongs to the kernels' uid too
+            for base, dirs, files in os.walk(folder):
+                for name in [base, *(os.path.join(base, n) for n in dirs + files)]:
+                    os.lchown(name, *self.owner)
         now = time.time()
         with self.store.write() as db:
             if db.execute("select 1 from projects where path = ? and deleted is null", (str(folder),)).fetchone():

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .errors import BadRequest, NotFound, StoreError
 
@@ -51,16 +52,32 @@ class Snapshots:
 
     # Plumbing
     def git(self, *args: str, input: bytes | None = None, index: bool = False, check: bool = True) -> bytes:
-        """Run git in the project; with ``index`` the private index is used."""
+        """Run git in the project (as the work tree's owner, see ``owner``); with ``index`` the private index is used."""
         env = {**os.environ, **ENV}
         if index:
             env["GIT_INDEX_FILE"] = str(self.private_dir / "index")
-        # safe.directory: when the server runs as root, project folders may belong to the kernels' uid.
-        proc = subprocess.run(["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], cwd=self.root, env=env, input=input,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        owner = self.owner()
+        run_as: dict[str, Any] = {}
+        if owner:
+            env.update(HOME=_home_of(owner[0]), GIT_CONFIG_GLOBAL=os.devnull)
+            run_as = {"user": owner[0], "group": owner[1], "extra_groups": []}
+        # safe.directory: a folder opened in place may belong to another user than the server's.
+        proc = subprocess.run(["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], cwd=self.root, env=env,
+                              input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_as)
         if check and proc.returncode:
             raise StoreError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
         return proc.stdout
+
+    def owner(self) -> tuple[int, int] | None:
+        """(uid, gid) that git runs as: the work tree's owner when the server is root and the tree is not root's.
+
+        Kernels and terminals run as that uid and can write ``.git/config``; git run as root would
+        execute the filters, hooks and fsmonitor named there as root, and leave root-owned objects
+        the user's own ``git commit`` could not extend."""
+        if os.geteuid() != 0:
+            return None
+        st = os.stat(self.root)
+        return (st.st_uid, st.st_gid) if st.st_uid != 0 else None
 
     @property
     def git_dir(self) -> Path:
@@ -72,9 +89,12 @@ class Snapshots:
 
     @property
     def private_dir(self) -> Path:
-        """``<gitdir>/salvus``: our index and lock live here."""
+        """``<gitdir>/salvus``: our index and lock live here (owned by the user git runs as)."""
         d = self.git_dir / "salvus"
         d.mkdir(exist_ok=True)
+        owner = self.owner()
+        if owner and d.stat().st_uid != owner[0]:
+            _adopt(self.git_dir, owner)  # made by root (an older version, or git init as root): hand it over once
         return d
 
     def head(self) -> str | None:
@@ -87,6 +107,9 @@ class Snapshots:
         with _locks_guard:
             lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
         with lock, open(self.private_dir / "lock", "a") as f:
+            owner = self.owner()
+            if owner:
+                os.fchown(f.fileno(), *owner)
             fcntl.flock(f, fcntl.LOCK_EX)
             # We hold the lock: any lock file of ours is left over from a killed snapshotter.
             for stale in (self.private_dir / "index.lock", self.git_dir / f"{REF}.lock"):
@@ -173,3 +196,21 @@ class Snapshots:
             raise BadRequest(f"Not a version id: {version!r}")
         if self.git("cat-file", "-t", version, check=False).strip() != b"commit":
             raise NotFound(f"No such version: {version}")
+
+
+def _home_of(uid: int) -> str:
+    """The home folder of a uid (git reads its config there), or a folder that does not exist."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        return "/nonexistent"
+
+
+def _adopt(git_dir: Path, owner: tuple[int, int]) -> None:
+    """Give everything in a git dir that root owns to the work tree's owner."""
+    for base, dirs, files in os.walk(git_dir):
+        for path in [base, *(os.path.join(base, n) for n in dirs + files)]:
+            if os.lstat(path).st_uid == 0:
+                os.lchown(path, *owner)

@@ -9,7 +9,7 @@ import { python } from "@codemirror/lang-python";
 import { tags as t } from "@lezer/highlight";
 import { fromCodePoints } from "./kernel.js";
 
-const highlight = HighlightStyle.define([
+export const highlight = HighlightStyle.define([
   { tag: t.keyword, color: "#8000a0", fontWeight: "600" },
   { tag: [t.string, t.special(t.string)], color: "#b2221a" },
   { tag: t.comment, color: "#408080", fontStyle: "italic" },

@@ -212,7 +212,8 @@ export class Kernel extends EventTarget {
       allow_stdin: true,
       stop_on_error: options.stopOnError ?? true,
     };
-    const id = this.send("shell", "execute_request", content);
+    // metadata.cellId (as JupyterLab sends it) lets the server's history link a computation to its cell.
+    const id = this.send("shell", "execute_request", content, {}, options.metadata || {});
     this.pending.set(id, { ...handlers, waitIdle: true });
     return id;
   }

@@ -2,15 +2,20 @@
 // toolbar, the keyboard, autosave and the kernel status.
 import "katex/dist/katex.min.css";
 import "./style.css";
-import { contents, sessions, kernelspecs, ApiError, baseUrl, encodePath } from "./api.js";
+import { contents, sessions, kernelspecs, ApiError, baseUrl, encodePath, projectId, rootApi } from "./api.js";
 import { Kernel } from "./kernel.js";
 import { WidgetManager } from "./widgets/manager.js";
 import { Notebook } from "./notebook/notebook.js";
 import { COMMANDS, commandKeyHandler } from "./notebook/keys.js";
 import { Saver } from "./notebook/save.js";
 import { h, statusBadge, watchKernel, HelpPanel, inspectInto, toast } from "./ui.js";
+import { topbar } from "./chrome.js";
+import { ChangeFeed } from "./events.js";
+import { ConflictBar, externalChangeOf } from "./conflict.js";
+import { HistoryPanel } from "./historypanel.js";
+import { takeJump } from "./searchbox.js";
 
-const SAVE_TEXT = { saved: "All changes saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed, retrying" };
+const SAVE_TEXT = { saved: "All changes saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed, retrying", conflict: "Changed on disk" };
 
 const emptyNotebook = (spec) => ({
   cells: [],
@@ -41,6 +46,18 @@ class NotebookPage {
       this.saveState.dataset.state = ev.detail.state;
     });
     this.nb.addEventListener("change", () => this.saver.changed());
+    this.conflict = new ConflictBar();
+    this.saver.onConflict = (disk) => this.showConflict(disk);
+    this.feed = new ChangeFeed(projectId());
+    this.history = new HistoryPanel({
+      projectId: projectId(),
+      path: () => this.path,
+      notebook: true,
+      mode: "python",
+      current: async () => (await import("./diffview.js")).notebookText(this.nb.toJSON()),
+      beforeRestore: () => this.saver.dirty && this.saver.save(),
+      afterRestore: () => this.reloadFromDisk(),
+    });
     window.salvus = { page: this, nb: this.nb };
   }
 
@@ -53,16 +70,7 @@ class NotebookPage {
       { class: "cell-type", title: "Cell type (Y, M, R)", onchange: () => this.nb.changeType(this.typeSelect.value) },
       ...["code", "markdown", "raw"].map((t) => h("option", { value: t }, t[0].toUpperCase() + t.slice(1))),
     );
-    const header = h(
-      "header",
-      { class: "topbar" },
-      h("a", { class: "brand", href: baseUrl(), title: "Home" }, h("span", { class: "logo" }, "S"), h("span", { class: "brand-name" }, "Salvus Local")),
-      this.title,
-      this.saveState,
-      h("span", { class: "spacer" }),
-      this.trust,
-      this.badge,
-    );
+    const header = topbar({ left: [this.title, this.saveState], right: [this.trust, this.badge] });
     const toolbar = h(
       "nav",
       { class: "toolbar", "aria-label": "Notebook tools" },
@@ -81,10 +89,11 @@ class NotebookPage {
       h("span", { class: "sep" }),
       this.typeSelect,
       h("span", { class: "spacer" }),
+      btn("History", "Earlier versions: view, compare, restore", () => this.history.toggle(), "history-button"),
       btn("Keys", "Keyboard shortcuts (H)", () => this.showShortcuts()),
     );
-    const main = h("main", { class: "notebook" }, this.banner, this.cellsEl);
-    document.body.replaceChildren(header, toolbar, h("div", { class: "workspace" }, main, this.help.el));
+    const main = h("main", { class: "notebook" }, this.conflict.el, this.banner, this.cellsEl);
+    document.body.replaceChildren(header, toolbar, h("div", { class: "workspace" }, main, this.help.el, this.history.el));
     document.addEventListener("keydown", commandKeyHandler({ nb: this.nb, page: this }));
     // Keep the cell type menu in step with the selected cell.
     const sync = () => (this.typeSelect.value = this.nb.activeCell ? this.nb.activeCell.type : "code");
@@ -95,6 +104,8 @@ class NotebookPage {
 
   async open() {
     this.layout();
+    await this.feed.start(); // before the load: a change in between is not missed
+    this.feed.addEventListener("change", (ev) => this.onDiskChange(ev.detail));
     let spec = { name: "", display_name: "" };
     try {
       const specs = await kernelspecs();
@@ -122,7 +133,77 @@ class NotebookPage {
       toast("Restored unsaved changes from your last visit.");
       this.saver.changed();
     } else this.saver.setState("saved");
+    this.jumpToCell(takeJump(this.path));
     await this.startKernel(model.content.metadata && model.content.metadata.kernelspec, spec);
+  }
+
+  /** Scroll to and highlight the cell a search result pointed at (by id, else by its code). */
+  async jumpToCell(jump) {
+    if (!jump) return;
+    let cell = jump.cell && this.nb.cells.find((c) => c.uid === jump.cell);
+    if (!cell && jump.computation) {
+      try {
+        const rows = await rootApi("GET", `api/history?project=${encodeURIComponent(projectId())}&path=${encodeURIComponent(this.path)}&limit=500`);
+        const row = rows.find((r) => r.id === jump.computation);
+        if (row) cell = this.nb.cells.find((c) => c.source.trim() === row.input.trim());
+      } catch {
+        // no history API: the notebook still opens, at the top
+      }
+    }
+    if (!cell) return toast("The cell of that computation is no longer in this notebook.", 6000);
+    this.nb.select(cell);
+    cell.el.scrollIntoView({ block: "center" });
+    cell.el.classList.add("found");
+    setTimeout(() => cell.el.classList.remove("found"), 4000);
+  }
+
+  /** Load the notebook from disk again (after a restore, or "load theirs"). */
+  async reloadFromDisk(note) {
+    const model = await contents.get(this.path);
+    this.nb.load(model.content);
+    this.updateTrust();
+    this.saver.loaded(model.last_modified);
+    this.conflict.hide();
+    if (note) toast(note);
+  }
+
+  async onDiskChange(ev) {
+    const change = externalChangeOf(ev, this.path);
+    if (!change) return;
+    if (change.kind !== "modified") {
+      const where = change.kind === "moved" ? `moved to ${change.to}` : "deleted";
+      const actions = [["Keep it open", () => {}, { title: "Your next change saves it here again" }]];
+      if (change.kind === "moved") actions.unshift([`Open ${change.to}`, () => (location.href = `${baseUrl()}notebooks/${encodePath(change.to)}`), { primary: true }]);
+      this.conflict.show(`This notebook was ${where} outside this page.`, actions);
+      return;
+    }
+    // Our own save may still be on its way: once it is done, its time is the one to compare with.
+    while (this.saver.saving) await this.saver.saving;
+    let stat;
+    try {
+      stat = await contents.get(this.path, false);
+    } catch {
+      return;
+    }
+    if (stat.last_modified === this.saver.lastModified || this.saver.state === "conflict") return;
+    if (!this.saver.dirty && this.saver.state !== "saving") {
+      await this.reloadFromDisk("The notebook changed on disk: reloaded.");
+      return;
+    }
+    this.showConflict(stat);
+  }
+
+  showConflict(disk) {
+    this.saver.setState("conflict");
+    this.conflict.show("This notebook changed on disk, and you have unsaved edits.", [
+      ["Keep mine", () => this.saver.keepMine(disk.last_modified), { title: "Save your version over the one on disk (it stays in the history)" }],
+      ["Load theirs", () => this.reloadFromDisk("Loaded the version on disk; yours was not saved."), { title: "Drop your unsaved edits and load the version on disk" }],
+      ["Show diff", async () => {
+        const [{ showDiff, notebookText }, theirs] = await Promise.all([import("./diffview.js"), contents.get(this.path)]);
+        showDiff({ title: "On disk and yours", left: notebookText(theirs.content), right: notebookText(this.nb.toJSON()), leftLabel: "On disk (theirs)", rightLabel: "In this page (yours, unsaved)", mode: "python" });
+        return false;
+      }, { primary: true }],
+    ]);
   }
 
   async startKernel(nbSpec, defaultSpec) {

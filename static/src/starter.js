@@ -8,6 +8,7 @@ import { WidgetManager } from "./widgets/manager.js";
 import { createEditor, getText, setText, atEdge } from "./editor.js";
 import { OutputArea } from "./outputarea.js";
 import { h, statusBadge, watchKernel, HelpPanel, inspectInto, toast } from "./ui.js";
+import { topbar } from "./chrome.js";
 
 const STATE_KEY = "salvus.scratch";
 const MAX_ENTRIES = 200;
@@ -49,15 +50,7 @@ class Scratch {
   layout() {
     const restart = h("button", { class: "tool", title: "Restart the kernel: variables are cleared", onclick: () => this.restart() }, "↻ Restart");
     const interrupt = h("button", { class: "tool", title: "Interrupt the running computation", onclick: () => this.kernel && this.kernel.interrupt() }, "■ Stop");
-    const header = h(
-      "header",
-      { class: "topbar" },
-      h("a", { class: "brand", href: baseUrl() }, h("span", { class: "logo" }, "S"), h("span", { class: "brand-name" }, "Salvus Local")),
-      h("span", { class: "spacer" }),
-      interrupt,
-      restart,
-      this.badge,
-    );
+    const header = topbar({ right: [interrupt, restart, this.badge] });
     this.boxEl = h("div", { class: "scratch-input" });
     const run = h("button", { class: "primary run-button", title: "Run (Shift+Enter)", onclick: () => this.run() }, "Run");
     const clear = h("button", { class: "link-button", onclick: () => this.clearHistory() }, "Clear history");
@@ -241,6 +234,7 @@ class FileList {
       h("div", { class: "files-head" }, h("h2", {}, "Notebooks"), h("button", { class: "primary new-notebook", onclick: () => this.create() }, "New notebook")),
       this.crumbs,
       this.list,
+      h("a", { class: "all-files", href: `${baseUrl()}files/`, title: "Every file of the project: upload, rename, move, trash" }, "All files →"),
     );
     this.dir = "";
   }

@@ -1,18 +1,8 @@
 // Small shared pieces of the page: the kernel status badge, the help panel, toasts.
 import { joinText, htmlFragment } from "./render.js";
+import { h, toast, ask } from "./dom.js";
 
-export const h = (tag, props = {}, ...children) => {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
-    else if (k in el) el[k] = v;
-    else el.setAttribute(k, v);
-  }
-  el.append(...children.filter((c) => c != null));
-  return el;
-};
+export { h, toast, ask };
 
 const STATUS_TEXT = {
   idle: "Idle",
@@ -90,16 +80,4 @@ export async function inspectInto(panel, kernel, code, pos) {
   } catch (err) {
     toast(`Help failed: ${err.message}`);
   }
-}
-
-let toastBox = null;
-/** A short message at the bottom of the window. */
-export function toast(message, ms = 3500) {
-  if (!toastBox) {
-    toastBox = h("div", { class: "toasts", role: "status", "aria-live": "polite" });
-    document.body.append(toastBox);
-  }
-  const el = h("div", { class: "toast" }, message);
-  toastBox.append(el);
-  setTimeout(() => el.remove(), ms);
 }

@@ -1,4 +1,8 @@
-"""The Jupyter contents API: shapes, status codes and every error, against a real server."""
+"""The Jupyter contents API: shapes, status codes and every error, against a real salvus-local.
+
+Each test works in a fresh project through its Jupyter base URL /p/<id>/ (``client``, ``root``);
+the module shares one server.
+"""
 
 from __future__ import annotations
 
@@ -123,15 +127,15 @@ def test_rename(client, root: Path) -> None:
     assert (root / "b.txt").read_text() == "B"
 
 
-def test_delete_goes_to_trash_and_back(client, root: Path, server: str) -> None:
+def test_delete_goes_to_trash_and_back(client, api, project: dict, root: Path) -> None:
     put_text(client, "gone.txt", "keep me")
     assert client.delete("/api/contents/gone.txt").status_code == 204
     assert not (root / "gone.txt").exists()
     assert client.get("/api/contents/gone.txt").status_code == 404
     assert client.delete("/api/contents/gone.txt").status_code == 404
-    items = client.get("/api/projects/default/trash").json()
+    items = api.get(f"/api/projects/{project['id']}/trash").json()
     assert [i["path"] for i in items] == ["gone.txt"]
-    r = client.post(f"/api/projects/default/trash/{items[0]['id']}/restore")
+    r = api.post(f"/api/projects/{project['id']}/trash/{items[0]['id']}/restore")
     assert r.status_code == 200 and (root / "gone.txt").read_text() == "keep me"
     (root / "full").mkdir()
     (root / "full/x.txt").write_text("x")
@@ -190,10 +194,15 @@ def test_checkpoints(client, root: Path) -> None:
     assert "checkpoints" not in json.dumps(client.get("/api/contents").json()["content"])
 
 
-def test_project_base_url(client, data_dir: Path) -> None:
-    project = client.post("/api/projects", json={"title": "Other"}).json()
-    r = client.put(f"/p/{project['id']}/api/contents/x.txt", json={"type": "file", "format": "text", "content": "p"})
+def test_project_base_url(api) -> None:
+    project = api.post("/api/projects", json={"title": "Other"}).json()
+    r = api.put(f"/p/{project['id']}/api/contents/x.txt", json={"type": "file", "format": "text", "content": "p"})
     assert r.status_code == 201 and r.headers["Location"].startswith(f"/p/{project['id']}/api/contents/")
     assert (Path(project["path"]) / "x.txt").read_text() == "p"
-    assert client.get("/api/contents/x.txt").status_code == 404  # not in the default project
-    assert client.get("/p/no-such-project/api/contents").status_code == 404
+    assert api.get("/api/contents/x.txt").status_code == 404  # not in the default project
+    assert api.get("/p/no-such-project/api/contents").status_code == 404
+    r = api.put("/api/contents/x.txt", json={"type": "file", "format": "text", "content": "default"})
+    assert r.status_code == 201 and r.headers["Location"] == "/api/contents/x.txt"
+    assert api.get("/api/contents/x.txt").json()["content"] == "default"
+    assert api.get(f"/p/{project['id']}/api/contents/x.txt").json()["content"] == "p"
+    assert api.get("/p/default/api/contents/x.txt").json()["content"] == "default"

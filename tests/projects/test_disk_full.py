@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import os
 import resource
-import subprocess
-import sys
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from conftest import HERE, ROOT, TOKEN, Client
+from tests.projects.conftest import SERVER_ARGS, Client
+
+LIMIT = 4 * 1024 * 1024
 
 
-def test_write_refused_by_the_disk_keeps_old_content(data_dir: Path) -> None:
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (4 * 1024 * 1024, 4 * 1024 * 1024))
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, str(HERE / "serve_app.py"), str(data_dir), TOKEN], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT, preexec_fn=limit)
+@contextmanager
+def file_size_limit(size: int) -> Iterator[None]:
+    """Lower this process's soft RLIMIT_FSIZE, so a server started meanwhile inherits it; restore it after."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, hard))
     try:
-        client = Client(proc.stdout.readline().strip())
-        root = data_dir / "projects" / "default"
-        ok = client.put("/api/contents/data.txt", json={"type": "file", "format": "text", "content": "precious"})
-        assert ok.status_code == 201
-        r = client.put("/api/contents/data.txt", json={"type": "file", "format": "text", "content": "x" * (5 * 1024 * 1024)})
-        assert r.status_code == 507 and "larger than allowed" in r.json()["message"]
-        assert str(data_dir) not in r.text
-        assert (root / "data.txt").read_text() == "precious"
-        assert not [p.name for p in root.iterdir() if p.name.startswith(".~salvus")]
+        yield
     finally:
-        proc.terminate()
-        proc.wait(10)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+def test_write_refused_by_the_disk_keeps_old_content(start_server) -> None:
+    with file_size_limit(LIMIT):
+        server = start_server(*SERVER_ARGS)
+    client = Client(server)
+    root = server.data_dir / "projects" / "default"
+    ok = client.put("/api/contents/data.txt", json={"type": "file", "format": "text", "content": "precious"})
+    assert ok.status_code == 201
+    r = client.put("/api/contents/data.txt", json={"type": "file", "format": "text", "content": "x" * (5 * 1024 * 1024)})
+    assert r.status_code == 507 and "larger than allowed" in r.json()["message"]
+    assert str(server.data_dir) not in r.text
+    assert (root / "data.txt").read_text() == "precious"
+    assert not [p.name for p in root.iterdir() if p.name.startswith(".~salvus")]

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 
 from salvus_local.store import paths
 from salvus_local.store.errors import BadRequest, NotFound
+from tests.conftest import Server
+from tests.projects.conftest import Client
 
 ATTACKS = [
     "..", "../secret.txt", "a/../../secret.txt", "%2e%2e/secret.txt", "..%2Fsecret.txt", "a%2F..%2F..%2Fsecret.txt",
@@ -32,10 +34,10 @@ class Raw:
         return json.loads(self.text)
 
 
-def raw_request(server: str, method: str, path: str, body: dict | None = None) -> Raw:
+def raw_request(server: Server, method: str, path: str, body: dict | None = None) -> Raw:
     """Send the path bytes exactly as given."""
-    conn = http.client.HTTPConnection(urlsplit(server).netloc, timeout=30)
-    headers = {"Authorization": "token test-token-projects", "Content-Type": "application/json"}
+    conn = http.client.HTTPConnection(urlsplit(server.base_url).netloc, timeout=30)
+    headers = {"Authorization": f"token {server.token}", "Content-Type": "application/json"}
     conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
     resp = conn.getresponse()
     out = Raw(resp.status, resp.read())
@@ -44,17 +46,30 @@ def raw_request(server: str, method: str, path: str, body: dict | None = None) -
 
 
 @pytest.fixture
+def client(api: Client) -> Client:
+    """These tests attack the default project, at the server's root URLs."""
+    return api
+
+
+@pytest.fixture
+def root(api: Client, data_dir: Path) -> Path:
+    """The default project's folder."""
+    assert api.get("/api/contents").status_code == 200  # the default project exists
+    return data_dir / "projects" / "default"
+
+
+@pytest.fixture
 def outside(root: Path) -> Path:
     """A sibling folder whose name extends the project's (the 'proj' vs 'projX' trap)."""
     sibling = root.parent / (root.name + "X")
-    sibling.mkdir()
+    sibling.mkdir(exist_ok=True)
     (sibling / "secret.txt").write_text("secret")
     (root.parent / "secret.txt").write_text("secret")
     return sibling
 
 
 @pytest.mark.parametrize("attack", ATTACKS)
-def test_attack_paths_are_refused(client, server: str, root: Path, outside: Path, attack: str) -> None:
+def test_attack_paths_are_refused(client, server: Server, root: Path, outside: Path, attack: str) -> None:
     for method, body in (("GET", None), ("PUT", {"type": "file", "format": "text", "content": "pwned"}),
                          ("DELETE", None), ("PATCH", {"path": "moved.txt"})):
         r = raw_request(server, method, f"/api/contents/{attack}", body)
@@ -64,6 +79,25 @@ def test_attack_paths_are_refused(client, server: str, root: Path, outside: Path
     assert (root.parent / "secret.txt").read_text() == "secret"
     r = client.patch("/api/contents/", json={"path": "x"})
     assert r.status_code in (400, 404)
+
+
+PROJECT_IDS = ["no-such-project", "..", "%2e%2e", "..%2Fdefault", "default%2F..", "DEFAULT", "a%00b", "-x", "x" * 70]
+PROJECT_ROUTES = [("GET", "api/contents", None), ("PUT", "api/contents/x.txt", {"type": "directory"}),
+                  ("GET", "api/kernels", None), ("POST", "api/kernels", {"name": "python3"}),
+                  ("GET", "api/sessions", None), ("POST", "api/sessions", {"path": "a.ipynb", "type": "notebook"}),
+                  ("GET", "api/terminals", None), ("POST", "api/terminals", {}), ("GET", "api/kernels/k/channels", None)]
+
+
+@pytest.mark.parametrize("pid", PROJECT_IDS)
+def test_unknown_or_malformed_project_ids_are_404(client, server: Server, pid: str) -> None:
+    kernels, terminals = client.get("/api/kernels").json(), client.get("/api/terminals").json()
+    for method, rest, body in PROJECT_ROUTES:
+        r = raw_request(server, method, f"/p/{pid}/{rest}", body)
+        assert r.status_code in (400, 404), (method, pid, rest, r.status_code, r.text)
+        if "%2F" not in pid:  # with a decoded slash no /p/<id>/api route matches at all
+            assert r.json()["message"]
+    assert client.get("/api/kernels").json() == kernels and client.get("/api/terminals").json() == terminals
+    assert client.get("/api/sessions").json() == []
 
 
 def test_rename_target_outside_is_refused(client, root: Path, outside: Path) -> None:

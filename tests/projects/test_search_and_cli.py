@@ -1,4 +1,4 @@
-"""Search finds a recorded computation; the project CLI creates, lists, opens and clones."""
+"""Search finds computations a real kernel ran; the project CLI creates, lists, opens and clones."""
 
 from __future__ import annotations
 
@@ -6,46 +6,63 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-from salvus_local.server.history.recorder import Recorder
-from salvus_local.store.db import Store
+from tests.projects.conftest import Client, run_cell, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+CELL = """integrate = lambda expr, var: "1/2*x - 1/4*sin(2*x)"
+print("computing antiderivative")
+integrate("sin(x)^2", "x")"""
 
 
-def msg(msg_type: str, content: dict, parent: str | None = None, metadata: dict | None = None) -> dict:
-    return {"header": {"msg_id": str(uuid.uuid4()), "msg_type": msg_type}, "parent_header": {"msg_id": parent} if parent else {},
-            "metadata": metadata or {}, "content": content}
+def search(api: Client, q: str, **params: str) -> list[dict]:
+    r = api.get("/api/search", params={"q": q, **params})
+    assert r.status_code == 200, r.text
+    return r.json()["results"]
 
 
-def test_search_finds_a_recorded_computation(client, data_dir: Path) -> None:
-    """The Recorder is fed the Jupyter messages a kernel exchange produces; the server searches them."""
-    store = Store.for_data_dir(data_dir)  # a second writer beside the server, as the CLI would be
-    recorder = Recorder(store, lambda kernel_id: ("default", "work/integrals.ipynb"))
-    request = msg("execute_request", {"code": "integrate(sin(x)^2, x)", "silent": False, "store_history": True},
-                  metadata={"cellId": "cell-7"})
-    recorder("k1", request, "in")
-    parent = request["header"]["msg_id"]
-    recorder("k1", msg("stream", {"name": "stdout", "text": "computing antiderivative\n"}, parent), "out")
-    recorder("k1", msg("execute_result", {"data": {"text/plain": "1/2*x - 1/4*sin(2*x)"}, "execution_count": 3}, parent), "out")
-    recorder("k1", msg("execute_reply", {"status": "ok", "execution_count": 3}, parent), "out")
-    silent = msg("execute_request", {"code": "integrate(secret)", "silent": True})
-    recorder("k1", silent, "in")
-    recorder("k1", msg("execute_reply", {"status": "ok"}, silent["header"]["msg_id"]), "out")
-
-    results = client.get("/api/search", params={"q": "antiderivative"}).json()["results"]
+def test_search_finds_a_computation_of_a_real_kernel(api) -> None:
+    """Cells executed over the kernel websocket of a notebook session are recorded and found by /api/search."""
+    session = api.post("/api/sessions", json={"path": "work/integrals.ipynb", "type": "notebook",
+                                               "kernel": {"name": "python3"}}).json()
+    kc = api.kernel(session["kernel"]["id"])
+    try:
+        run_cell(kc, "x = 1", cell_id="cell-1")
+        reply = run_cell(kc, CELL, cell_id="cell-7")
+        run_cell(kc, "'integrate(secret)'", silent=True)
+    finally:
+        kc.close()
+    results = wait_for(lambda: search(api, "antiderivative"))
     assert len(results) == 1
     hit = results[0]
     assert hit["project_id"] == "default" and hit["path"] == "work/integrals.ipynb"
-    assert hit["cell_id"] == "cell-7" and hit["execution_count"] == 3 and hit["time"].endswith("Z")
+    assert hit["cell_id"] == "cell-7" and hit["execution_count"] == reply["content"]["execution_count"]
+    assert hit["time"].endswith("Z") and hit["status"] == "ok"
     assert "[antiderivative]" in hit["output_snippet"]
-    assert client.get("/api/search", params={"q": "integ"}).json()["results"][0]["input_snippet"].startswith("[integrate]")
-    assert client.get("/api/search", params={"q": "secret"}).json()["results"] == []
-    assert client.get("/api/search", params={"q": '"); drop table computations; --'}).status_code == 200
-    assert client.get("/api/search", params={"q": "  "}).status_code == 400
-    assert client.get("/api/history", params={"project": "default"}).json()[0]["input"] == "integrate(sin(x)^2, x)"
+    assert search(api, "sin 2")[0]["id"] == hit["id"]  # the result's text is recorded too
+    assert search(api, "integ")[0]["input_snippet"].startswith("[integrate]")
+    assert search(api, "secret") == []  # silent executions are not history
+    assert api.get("/api/search", params={"q": '"); drop table computations; --'}).status_code == 200
+    assert api.get("/api/search", params={"q": "  "}).status_code == 400
+    assert api.get("/api/history", params={"project": "default"}).json()[0]["input"] == CELL
+    api.delete(f"/api/sessions/{session['id']}")
+
+
+def test_search_knows_the_project_of_a_computation(api, client, project: dict) -> None:
+    """A session made under /p/<id>/ records that project and the path relative to it."""
+    session = client.post("/api/sessions", json={"path": "deep/nb.ipynb", "type": "notebook",
+                                                  "kernel": {"name": "python3"}}).json()
+    kc = client.kernel(session["kernel"]["id"])
+    try:
+        run_cell(kc, "print('zanzibar' + 'quux')", cell_id="c1")
+    finally:
+        kc.close()
+    hit = wait_for(lambda: search(api, "zanzibarquux"))[0]
+    assert hit["project_id"] == project["id"] and hit["path"] == "deep/nb.ipynb"
+    assert search(api, "zanzibarquux", project=project["id"])[0]["id"] == hit["id"]
+    assert search(api, "zanzibarquux", project="default") == []
+    assert client.delete(f"/api/sessions/{session['id']}").status_code == 204
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:

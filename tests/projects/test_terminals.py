@@ -4,30 +4,34 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import psutil
 import websocket
-from conftest import TOKEN
+
+from tests.conftest import Server
+from tests.projects.conftest import SERVER_ARGS, Client, read_until
 
 
-def connect(server: str, name: str, prefix: str = "") -> websocket.WebSocket:
-    url = server.replace("http://", "ws://").rstrip("/") + f"{prefix}/terminals/websocket/{name}"
-    return websocket.create_connection(url, header=[f"Authorization: token {TOKEN}"], timeout=30)
+def connect(server: Server, name: str, prefix: str = "") -> websocket.WebSocket:
+    return server.ws(f"{prefix}/terminals/websocket/{name}", timeout=30)
 
 
-def read_until(ws: websocket.WebSocket, needle: str, timeout: float = 30.0) -> str:
-    out = ""
-    deadline = time.monotonic() + timeout
-    while needle not in out:
-        assert time.monotonic() < deadline, f"{needle!r} not seen in {out[-500:]!r}"
-        msg = json.loads(ws.recv())
-        if msg[0] == "stdout":
-            out += msg[1]
-    return out
+def sleepers(server: Server) -> list[psutil.Process]:
+    """The server's descendants running ``sleep 1000``."""
+    found = []
+    for p in psutil.Process(server.proc.pid).children(recursive=True):
+        try:
+            if p.cmdline() == ["sleep", "1000"]:
+                found.append(p)
+        except psutil.Error:  # exited (or a zombie) meanwhile
+            pass
+    return found
 
 
-def test_terminal_echo_git_status_resize_and_kill(client, server: str, root: Path) -> None:
+def test_terminal_echo_git_status_resize_and_kill(start_server) -> None:
+    server = start_server(*SERVER_ARGS)  # a fresh server: no terminals yet, names start at "1"
+    client = Client(server)
+    root = server.data_dir / "projects" / "default"
     assert client.get("/api/terminals").json() == []
     r = client.post("/api/terminals")
     assert r.status_code == 200 and r.json()["name"] == "1" and "last_activity" in r.json()
@@ -47,7 +51,7 @@ def test_terminal_echo_git_status_resize_and_kill(client, server: str, root: Pat
     read_until(ws, "bg=")
     second = client.post("/api/terminals").json()["name"]
     assert {t["name"] for t in client.get("/api/terminals").json()} == {name, second}
-    procs_before = [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "1000"]]
+    procs_before = sleepers(server)
     assert procs_before
     assert client.delete(f"/api/terminals/{name}").status_code == 204
     assert json.loads(ws.recv())[0] in ("disconnect", "stdout")
@@ -60,13 +64,15 @@ def test_terminal_echo_git_status_resize_and_kill(client, server: str, root: Pat
     assert client.delete(f"/api/terminals/{second}").status_code == 204
 
 
-def test_project_terminal_starts_in_project(client, server: str) -> None:
-    p = client.post("/api/projects", json={"title": "T"}).json()
-    name = client.post(f"/p/{p['id']}/api/terminals").json()["name"]
+def test_project_terminal_starts_in_project(server: Server, api: Client) -> None:
+    p = api.post("/api/projects", json={"title": "T"}).json()
+    name = api.post(f"/p/{p['id']}/api/terminals").json()["name"]
     ws = connect(server, name, f"/p/{p['id']}")
     ws.send(json.dumps(["stdin", "pwd\r"]))
     read_until(ws, p["path"])
-    assert client.get(f"/api/terminals/{name}").status_code == 200
-    assert client.post("/api/terminals", json={"cwd": "../"}).status_code == 400
-    assert client.post("/api/terminals", json={"cwd": "nope"}).status_code == 400
-    client.delete(f"/api/terminals/{name}")
+    assert api.get(f"/api/terminals/{name}").status_code == 200
+    assert api.get(f"/p/{p['id']}/api/terminals/{name}").status_code == 200
+    assert api.get(f"/p/default/api/terminals/{name}").status_code == 404  # another project's terminal
+    assert api.post("/api/terminals", json={"cwd": "../"}).status_code == 400
+    assert api.post("/api/terminals", json={"cwd": "nope"}).status_code == 400
+    api.delete(f"/api/terminals/{name}")

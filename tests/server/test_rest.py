@@ -127,3 +127,8 @@ def test_default_kernel_and_cwd(server):
         kc.close()
     finally:
         server.delete(f"/api/kernels/{kernel_id}")
+
+
+def test_api_answers_are_not_cached(server):
+    for path in ("/api", "/api/kernels", "/api/contents"):
+        assert server.get(path).headers["Cache-Control"] == "no-store"

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from salvus_local.store import paths
-from salvus_local.store.atomic import atomic_write, fsync_dir, os_error
+from salvus_local.store.atomic import atomic_write, fsync_dir, make_dirs, os_error
 from salvus_local.store.errors import BadRequest, Conflict, NotFound
 
 from . import models
@@ -110,7 +110,7 @@ class ContentsManager:
             if os_path.exists() and not os_path.is_dir():
                 raise Conflict(f"A file already exists at {api_path}")
             try:
-                os_path.mkdir(exist_ok=True)
+                make_dirs(os_path)
                 fsync_dir(os_path.parent)
             except OSError as exc:
                 raise os_error(exc, api_path) from None

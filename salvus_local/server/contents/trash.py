@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from salvus_local.store import paths
-from salvus_local.store.atomic import atomic_write, fsync_dir, os_error
+from salvus_local.store.atomic import atomic_write, fsync_dir, make_dirs, os_error
 from salvus_local.store.errors import Conflict, NotFound
 from salvus_local.store.layout import local_dir
 
@@ -68,7 +68,7 @@ class Trash:
         if target.exists() or target.is_symlink():
             raise Conflict(f"File already exists: {api_path}")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_dirs(target.parent)
             self.contents.hooks.before_write(api_path, str(entry / "item"))
             os.rename(entry / "item", target)
             fsync_dir(target.parent)

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from flask import Flask
 
+from .recorder import Resolver
 
-def _resolver(services: Any):  # noqa: ANN202 - returns a Resolver
-    """kernel_id -> (project_id, path): the project whose folder holds the kernel's cwd, the session's path."""
+
+def _resolver(services: Any) -> Resolver:
+    """kernel_id -> (project_id, path): the project the kernel belongs to, and its session's path in it."""
 
     def resolve(kernel_id: str) -> tuple[str | None, str | None]:
-        path = None
         sessions = getattr(services, "sessions", None)
-        for model in (sessions.list() if sessions else []):
-            if (model.get("kernel") or {}).get("id") == kernel_id:
-                path = model.get("path")
-                break
-        try:
-            cwd = os.path.realpath(services.kernels.get(kernel_id).cwd)
-        except Exception:  # kernel gone or no kernels service
-            return None, path
-        best = None
-        for project in services.workspace.projects.list(archived=True):
-            root = os.path.realpath(project["path"])
-            if (cwd == root or cwd.startswith(root + os.sep)) and (best is None or len(root) > len(best[1])):
-                best = (project["id"], root)
-        return (best[0] if best else None), path
+        path = next((m.get("path") for m in (sessions.list(None) if sessions else [])
+                     if (m.get("kernel") or {}).get("id") == kernel_id), None)
+        return services.kernels.project_of(kernel_id), path
 
     return resolve
 

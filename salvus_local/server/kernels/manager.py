@@ -19,6 +19,7 @@ from typing import Any
 
 from salvus_local.config import Config
 from salvus_local.protocol import Channel, MsgType, new_message
+from salvus_local.store.projects import DEFAULT_ID
 
 from ..errors import APIError
 from .forker_client import ForkerClient, ForkerError
@@ -42,6 +43,7 @@ class KernelManager(KernelRouter):
                         for kind, path in config.extra.get("forkers", {}).items()}
         self.specs = KernelSpecs(config, self.forkers)
         self._kernels: dict[str, Kernel] = {}
+        self._projects: dict[str, str] = {}  # kernel_id → the project whose Jupyter base URL started it
         self._lock = threading.Lock()
         self._listeners: list[Listener] = []
         self.root = Path(config.default_project_dir)
@@ -51,19 +53,24 @@ class KernelManager(KernelRouter):
             os.chown(self.root, self.uid, self.gid)  # so kernels running as that uid can write there
 
     # -- queries -------------------------------------------------------------------------
-    def get(self, kernel_id: str) -> Kernel:
-        """Return a kernel or raise a 404."""
+    def get(self, kernel_id: str, project_id: str | None = None) -> Kernel:
+        """Return a kernel (of that project, when given) or raise a 404."""
         kernel = self._kernels.get(kernel_id)
-        if kernel is None:
+        if kernel is None or (project_id is not None and self.project_of(kernel_id) != project_id):
             raise APIError(404, f"Kernel does not exist: {kernel_id}")
         return kernel
+
+    def project_of(self, kernel_id: str) -> str:
+        """Return the id of the project a kernel belongs to."""
+        return self._projects.get(kernel_id, DEFAULT_ID)
 
     def __contains__(self, kernel_id: str) -> bool:
         return kernel_id in self._kernels
 
-    def list(self) -> list[dict[str, Any]]:
-        """Return the models of all kernels."""
-        return [k.model() for k in list(self._kernels.values())]
+    def list(self, project_id: str | None = None) -> list[dict[str, Any]]:
+        """Return the models of all kernels (of one project, when given)."""
+        return [k.model() for k in list(self._kernels.values())
+                if project_id is None or self.project_of(k.id) == project_id]
 
     def model(self, kernel_id: str) -> dict[str, Any]:
         """Return one kernel's model."""
@@ -78,27 +85,30 @@ class KernelManager(KernelRouter):
         return sum(len(k.sinks) for k in list(self._kernels.values()))
 
     # -- lifecycle -----------------------------------------------------------------------
-    def resolve_cwd(self, path: str | None) -> str:
-        """Map an API path (relative to the default project dir) to a directory, refusing escapes."""
+    def resolve_cwd(self, path: str | None, root: str | os.PathLike[str] | None = None) -> str:
+        """Map an API path relative to ``root`` (default: the default project dir) to a directory, refusing escapes."""
+        base = Path(root) if root is not None else self.root
         if path is None or path in ("", "/"):
-            return str(self.root)
+            return str(base)
         if not isinstance(path, str) or "\0" in path or Path(path).is_absolute() or "\\" in path:
             raise APIError(400, f"Invalid path {path!r}: give a path relative to the project directory")
-        root = self.root.resolve()
-        target = (root / path).resolve()
-        if target != root and root not in target.parents:
+        real_root = base.resolve()
+        target = (real_root / path).resolve()
+        if target != real_root and real_root not in target.parents:
             raise APIError(400, f"Invalid path {path!r}: it leaves the project directory")
-        while not target.is_dir() and target != root:  # a notebook's path: start in its folder
+        while not target.is_dir() and target != real_root:  # a notebook's path: start in its folder
             target = target.parent
         return str(target)
 
-    def start(self, name: str | None = None, path: str | None = None, cwd: str | None = None) -> dict[str, Any]:
-        """Start a kernel of kernel spec ``name`` in ``path`` (API path) or ``cwd``; return its model."""
+    def start(self, name: str | None = None, path: str | None = None, cwd: str | None = None,
+              root: str | os.PathLike[str] | None = None, project_id: str = DEFAULT_ID) -> dict[str, Any]:
+        """Start a kernel of spec ``name`` in ``path`` (relative to ``root``) or ``cwd``; return its model."""
         kind, spec_name = self.specs.resolve(name)
-        kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path))
+        kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path, root))
         self._spawn(kernel)
         with self._lock:
             self._kernels[kernel.id] = kernel
+            self._projects[kernel.id] = project_id
         self._wait_ready(kernel)
         return kernel.model()
 
@@ -208,6 +218,7 @@ class KernelManager(KernelRouter):
         with kernel.op_lock:
             with self._lock:
                 self._kernels.pop(kernel_id, None)
+                self._projects.pop(kernel_id, None)
             with kernel.lock:
                 kernel.stopping = True
                 conn = kernel.conn

@@ -1,8 +1,10 @@
 """The HTML pages of the notebook client and its built assets.
 
-``/`` is the starter page (scratch box + notebook list), ``/notebooks/<path>`` a notebook,
-``/static/<file>`` the files ``npm run build`` wrote to ``salvus_local/_static``.  Asset
-names carry a content hash, so they are cached for a year; the HTML is never cached.
+``/`` is the starter page (scratch box + notebook list), ``/projects`` the project list, and
+for the default project (no prefix) and each ``/p/<project>`` : ``notebooks/<path>`` a notebook,
+``files/<path>`` the file browser, ``edit/<path>`` the text editor, ``terminals/<name>`` a
+terminal.  ``/static/<file>`` serves what ``npm run build`` wrote to ``salvus_local/_static``.
+Asset names carry a content hash, so they are cached for a year; the HTML is never cached.
 Auth is the app's ``before_request``: the pages only read the ``_xsrf`` cookie in JS.
 """
 
@@ -57,14 +59,17 @@ def content_security_policy() -> str:
     ])
 
 
-def render_page(page: str, title: str, base_url: str = "/", path: str = "") -> Response:
+def render_page(page: str, title: str, base_url: str = "/", path: str = "", project: str = "default",
+                name: str = "") -> Response:
     """Render a client page, or the "run make setup" page when the assets are missing."""
     built = manifest()
     assets = built and built.get("entries", {}).get(page)
     if not assets:
         response = Response(render_template("not_built.html"), status=503, mimetype="text/html")
     else:
-        html = render_template("page.html", page=page, title=title, assets=assets, base_url=base_url, path=path)
+        # root: where the server's own API lives (/api/projects, /api/search), whatever the project.
+        html = render_template("page.html", page=page, title=title, assets=assets, base_url=request.script_root + base_url,
+                               path=path, project=project, name=name, root=request.script_root + "/")
         response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
     response.headers["Content-Security-Policy"] = content_security_policy()
@@ -79,22 +84,48 @@ def starter() -> Response:
     return render_page("starter", "Home")
 
 
-@bp.get("/notebooks/<path:path>")
-def notebook(path: str) -> Response:
-    """A notebook (created on first save when it does not exist yet)."""
-    return render_page("notebook", path.rsplit("/", 1)[-1], path=path)
+@bp.get("/projects")
+def projects() -> Response:
+    """The project list: create, open, clone, rename, archive, delete and restore projects."""
+    return render_page("projects", "Projects")
 
 
 @bp.get("/p/<project>/")
 def project_starter(project: str) -> Response:
     """The starter page of one project (its API lives under /p/<project>/api)."""
-    return render_page("starter", project, base_url=f"/p/{project}/")
+    return render_page("starter", project, base_url=f"/p/{project}/", project=project)
 
 
-@bp.get("/p/<project>/notebooks/<path:path>")
-def project_notebook(project: str, path: str) -> Response:
-    """A notebook of one project."""
-    return render_page("notebook", path.rsplit("/", 1)[-1], base_url=f"/p/{project}/", path=path)
+def _leaf(path: str, default: str) -> str:
+    return path.rstrip("/").rsplit("/", 1)[-1] or default
+
+
+# (url part, client page, view name, what it shows): each exists for the default project
+# (``/files/...``) and for every project (``/p/<project>/files/...``).
+PROJECT_PAGES = [
+    ("notebooks/<path:path>", "notebook", "notebook", "A notebook (created on first save when it does not exist yet)."),
+    ("files/", "files", "files_root", "The file browser at the project's top folder."),
+    ("files/<path:path>", "files", "files", "The file browser in a folder."),
+    ("edit/<path:path>", "edit", "edit", "The text editor (CodeMirror) for one file."),
+    ("terminals/", "terminal", "terminals", "The terminals of the project: opens one, or starts one."),
+    ("terminals/<name>", "terminal", "terminal", "One terminal."),
+]
+
+
+def _project_view(page: str, doc: str, prefixed: bool):
+    def view(project: str = "default", path: str = "", name: str = "") -> Response:
+        title = {"files": _leaf(path, "Files"), "terminal": f"Terminal {name}".strip()}.get(page, _leaf(path, page))
+        base = f"/p/{project}/" if prefixed else "/"
+        return render_page(page, title, base_url=base, path=path, project=project, name=name)
+
+    view.__doc__ = doc
+    return view
+
+
+for _rule, _page, _name, _doc in PROJECT_PAGES:
+    bp.add_url_rule(f"/{_rule}", endpoint=_name, view_func=_project_view(_page, _doc, False), methods=["GET"])
+    bp.add_url_rule(f"/p/<project>/{_rule}", endpoint=f"project_{_name}", view_func=_project_view(_page, _doc, True),
+                    methods=["GET"])
 
 
 @bp.get("/tree", defaults={"path": ""})

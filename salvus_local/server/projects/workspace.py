@@ -144,3 +144,11 @@ def workspace() -> Workspace:
     return current_app.extensions["salvus"].workspace
 
 
+def project_scope(project_id: str | None) -> tuple[str, Path | None]:
+    """(project id, folder) of a Jupyter base URL: ``/p/<id>/`` (404 when unknown), or the default project for ``/api``.
+
+    The default project's folder is None: the kernel manager's own root, the same folder.
+    """
+    if project_id is None:
+        return DEFAULT_ID, None
+    return project_id, workspace().projects.root(project_id)

@@ -1,17 +1,25 @@
-"""SessionManager: a notebook (or console, file) path bound to a kernel, like jupyter_server's."""
+"""SessionManager: a notebook (or console, file) path bound to a kernel, like jupyter_server's.
+
+Every session belongs to one project: its path is relative to that project's folder (the
+Jupyter base URL ``/p/<project>/`` it was made under; ``/api/...`` is the default project), and
+its kernel belongs to the same project.
+"""
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from typing import Any
+
+from salvus_local.store.projects import DEFAULT_ID
 
 from ..errors import APIError
 from ..kernels import KernelManager
 
 
 class SessionManager:
-    """session id → {path, name, type, kernel_id}; sessions whose kernel is gone are dropped."""
+    """session id → {path, name, type, kernel_id, project_id, root}; sessions whose kernel is gone are dropped."""
 
     def __init__(self, kernels: KernelManager) -> None:
         self.kernels = kernels
@@ -28,67 +36,72 @@ class SessionManager:
             model["notebook"] = {"path": row["path"], "name": row["name"]}
         return model
 
-    def list(self) -> list[dict[str, Any]]:
-        """Return all live sessions (forgetting those whose kernel was shut down)."""
+    def list(self, project_id: str | None = DEFAULT_ID) -> list[dict[str, Any]]:
+        """Return the live sessions of a project (of all projects when None), forgetting those whose kernel is gone."""
         out = []
         with self._lock:
             for session_id, row in list(self._sessions.items()):
+                if project_id is not None and row["project_id"] != project_id:
+                    continue
                 try:
                     out.append(self._model(row))
                 except (KeyError, APIError):
                     del self._sessions[session_id]
         return out
 
-    def get(self, session_id: str) -> dict[str, Any]:
-        """Return one session or raise a 404."""
+    def get(self, session_id: str, project_id: str | None = None) -> dict[str, Any]:
+        """Return one session (of that project, when given) or raise a 404."""
         with self._lock:
             row = self._sessions.get(session_id)
             try:
-                if row is not None:
+                if row is not None and project_id in (None, row["project_id"]):
                     return self._model(row)
             except (KeyError, APIError):
                 del self._sessions[session_id]
         raise APIError(404, f"Session not found: session_id={session_id!r}")
 
-    def find(self, path: str) -> dict[str, Any] | None:
-        """Return the session of a path, if any."""
-        for model in self.list():
+    def find(self, path: str, project_id: str = DEFAULT_ID) -> dict[str, Any] | None:
+        """Return the session of a path in a project, if any."""
+        for model in self.list(project_id):
             if model["path"] == path:
                 return model
         return None
 
-    def _kernel_for(self, path: str, kernel_name: str | None, kernel_id: str | None) -> str:
-        """Return an existing kernel's id or start one in the path's folder."""
+    def _kernel_for(self, row: dict[str, Any], path: str, kernel_name: str | None, kernel_id: str | None) -> str:
+        """Return an existing kernel's id (of the session's project) or start one in the path's folder."""
         if kernel_id:
-            if kernel_id not in self.kernels:
+            if kernel_id not in self.kernels or self.kernels.project_of(kernel_id) != row["project_id"]:
                 raise APIError(400, f"No such kernel: {kernel_id}")
             return kernel_id
-        return self.kernels.start(kernel_name, path=path)["id"]
+        return self.kernels.start(kernel_name, path=path, root=row["root"], project_id=row["project_id"])["id"]
 
     def create(self, path: str, type: str, name: str | None = None, kernel_name: str | None = None,
-               kernel_id: str | None = None) -> dict[str, Any]:
-        """Return the path's session, creating it (and its kernel) when there is none."""
+               kernel_id: str | None = None, project_id: str = DEFAULT_ID,
+               root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+        """Return the path's session in the project (root: its folder), creating it and its kernel when there is none."""
         with self._lock:
-            existing = self.find(path)
+            existing = self.find(path, project_id)
             if existing:
                 return existing
-            self.kernels.resolve_cwd(path)  # a bad path fails before any kernel starts
+            self.kernels.resolve_cwd(path, root)  # a bad path fails before any kernel starts
             row = {"id": str(uuid.uuid4()), "path": path, "name": name or "", "type": type,
-                   "kernel_id": self._kernel_for(path, kernel_name, kernel_id)}
+                   "project_id": project_id, "root": root}
+            row["kernel_id"] = self._kernel_for(row, path, kernel_name, kernel_id)
             self._sessions[row["id"]] = row
             return self._model(row)
 
-    def update(self, session_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+    def update(self, session_id: str, changes: dict[str, Any], project_id: str | None = None) -> dict[str, Any]:
         """Change path/name/type or the kernel (by id, or a new one by name); return the new model."""
         with self._lock:
-            before = self.get(session_id)
+            before = self.get(session_id, project_id)
             row = self._sessions[session_id]
             if "path" in changes:
-                self.kernels.resolve_cwd(changes["path"])
+                self.kernels.resolve_cwd(changes["path"], row["root"])
             kernel = changes.pop("kernel", None)
             new_kernel = None
             if kernel is not None:
-                new_kernel = self._kernel_for(changes.get("path", row["path"]), kernel.get("name"), kernel.get("id"))
+                new_kernel = self._kernel_for(row, changes.get("path", row["path"]), kernel.get("name"),
+                                              kernel.get("id"))
             row.update(changes)
             if new_kernel:
                 row["kernel_id"] = new_kernel
@@ -96,11 +109,11 @@ class SessionManager:
             self.kernels.shutdown(before["kernel"]["id"])
         return self.get(session_id)
 
-    def delete(self, session_id: str) -> None:
+    def delete(self, session_id: str, project_id: str | None = None) -> None:
         """Delete a session and shut its kernel down."""
         with self._lock:
             row = self._sessions.get(session_id)
-            if row is None:
+            if row is None or project_id not in (None, row["project_id"]):
                 raise APIError(404, f"Session not found: session_id={session_id!r}")
             del self._sessions[session_id]
         if row["kernel_id"] not in self.kernels:

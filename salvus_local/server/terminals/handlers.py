@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from salvus_local.server.errors import get_json_body
-from salvus_local.server.projects.workspace import workspace
+from salvus_local.server.projects.workspace import project_scope, workspace
 from salvus_local.server.websocket import ConnectionClosed, LockedSocket, websocket_route
 from salvus_local.store.errors import BadRequest
 
@@ -24,6 +24,14 @@ bp = Blueprint("terminals", __name__)
 def manager() -> TerminalManager:
     """The app's TerminalManager."""
     return current_app.extensions["salvus"].terminals
+
+
+@bp.before_request
+def _known_project() -> None:
+    """404 for an unknown project under /p/<project_id>/, before any work (or websocket upgrade)."""
+    project_id = (request.view_args or {}).get("project_id")
+    if project_id is not None:
+        project_scope(project_id)
 
 
 def list_terminals(project_id: str | None = None) -> Response:

@@ -28,6 +28,7 @@ from salvus_local.config import Config
 from salvus_local.store.errors import NotFound
 
 SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
+PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 
 
 def user_shell(config: Config) -> str:
@@ -46,8 +47,10 @@ class Terminal:
         self.fd, slave = os.openpty()
         self.set_size(24, 80)
         try:
-            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=env,
-                                         close_fds=True)
+            # Started from the folder holding this package, so ``-m salvus_local...`` finds it even when
+            # it is not installed; the sandbox enters ``cwd`` itself (after dropping privileges).
+            self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, cwd=PACKAGE_PARENT,
+                                         env=env, close_fds=True)
         finally:
             os.close(slave)
         self.clients: set[Any] = set()

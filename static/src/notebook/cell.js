@@ -115,7 +115,7 @@ export class CodeCell extends Cell {
         this.showPrompt();
         this.nb.changed();
       },
-    });
+    }, { metadata: { cellId: this.uid } });
   }
 
   toJSON() {

@@ -1,5 +1,7 @@
 // Autosave: a debounced PUT /api/contents after each change, a save indicator, and a
 // localStorage backup of unsaved edits, so a reload or a crash loses nothing.
+// Before each save the file's time on disk is checked: when someone else changed it, the
+// save waits for the user's choice (onConflict) instead of overwriting their work.
 import { contents } from "../api.js";
 
 const DEBOUNCE_MS = 800;
@@ -16,7 +18,8 @@ export class Saver extends EventTarget {
     this.saving = null;
     this.timer = null;
     this.backupTimer = null;
-    window.addEventListener("beforeunload", () => this.flushOnUnload());
+    this.onConflict = null; // (diskModel) => void, set by the page
+    window.addEventListener("beforeunload", (ev) => this.flushOnUnload(ev));
   }
 
   setState(state, detail = "") {
@@ -27,11 +30,28 @@ export class Saver extends EventTarget {
   /** Call after every change to the notebook. */
   changed() {
     this.dirty = true;
+    clearTimeout(this.backupTimer);
+    this.backupTimer = setTimeout(() => this.backup(), 200);
+    if (this.state === "conflict") return; // no autosave until the user chose
     this.setState("dirty");
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.save(), DEBOUNCE_MS);
-    clearTimeout(this.backupTimer);
-    this.backupTimer = setTimeout(() => this.backup(), 200);
+  }
+
+  /** The user keeps their version: the next save overwrites the one on disk. */
+  keepMine(diskLastModified) {
+    this.lastModified = diskLastModified;
+    this.setState("dirty");
+    return this.save();
+  }
+
+  /** The page loaded the version on disk: nothing is unsaved any more. */
+  loaded(diskLastModified) {
+    clearTimeout(this.timer);
+    this.lastModified = diskLastModified;
+    this.dirty = false;
+    localStorage.removeItem(backupKey(this.path));
+    this.setState("saved");
   }
 
   backup() {
@@ -66,12 +86,20 @@ export class Saver extends EventTarget {
       await this.saving;
       if (!this.dirty) return;
     }
+    if (this.state === "conflict") return;
     this.dirty = false;
     this.setState("saving");
     const body = { type: "notebook", format: "json", content: this.getContent() };
-    this.saving = contents
-      .save(this.path, body)
+    this.saving = this.changedOnDisk()
+      .then((disk) => {
+        if (!disk) return contents.save(this.path, body);
+        this.dirty = true;
+        this.setState("conflict");
+        if (this.onConflict) this.onConflict(disk);
+        return null;
+      })
       .then((model) => {
+        if (!model) return;
         this.lastModified = model && model.last_modified;
         if (!this.dirty) {
           localStorage.removeItem(backupKey(this.path));
@@ -90,8 +118,24 @@ export class Saver extends EventTarget {
     return this.saving;
   }
 
-  flushOnUnload() {
+  /** The file's model when it changed on disk since we last read or wrote it, else null. */
+  async changedOnDisk() {
+    if (!this.lastModified) return null;
+    try {
+      const stat = await contents.get(this.path, false);
+      return stat.last_modified !== this.lastModified ? stat : null;
+    } catch (err) {
+      if (err.status === 404) return null; // deleted: saving writes it again
+      throw err;
+    }
+  }
+
+  flushOnUnload(ev) {
     if (!this.dirty) return;
+    if (this.state === "conflict") {
+      ev.preventDefault(); // the browser asks: leaving now would drop the unsaved side of a conflict
+      return;
+    }
     this.backup();
     const body = JSON.stringify({ type: "notebook", format: "json", content: this.getContent() });
     // keepalive lets the PUT finish after the page is gone (browsers cap it at 64 KB).

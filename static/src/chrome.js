@@ -1,0 +1,42 @@
+// The top bar every page shares: brand, the current project (a link to the project list),
+// the project's Files and Terminal, a search box over past computations, page tools.
+import { projectBase, projectId, projectTitles, rootUrl } from "./api.js";
+import { SearchBox } from "./searchbox.js";
+import "./chrome.css";
+import { h } from "./dom.js";
+
+const NAV = [
+  ["files", "Files", "files/", "The project's files (folders, upload, trash)"],
+  ["terminal", "Terminal", "terminals/", "A shell in the project's folder"],
+];
+
+/**
+ * Build the top bar. opts: {current: "files"|"terminal"|…, left: [nodes after the nav],
+ * right: [nodes before the search box]}.
+ */
+export function topbar(opts = {}) {
+  const pid = projectId();
+  const project = h("a", { class: "project-switch", href: `${rootUrl()}projects`, title: "All projects: switch, create, clone" }, pid === "default" ? "Home" : pid);
+  projectTitles().then((t) => {
+    if (t.has(pid)) project.textContent = t.get(pid);
+  });
+  const nav = h(
+    "nav",
+    { class: "topnav", "aria-label": "Project" },
+    project,
+    ...NAV.map(([key, label, path, title]) =>
+      h("a", { class: "navlink", href: projectBase(pid) + path, title, ...(opts.current === key ? { "aria-current": "page" } : {}) }, label),
+    ),
+  );
+  const search = new SearchBox();
+  return h(
+    "header",
+    { class: "topbar" },
+    h("a", { class: "brand", href: projectBase(pid), title: "Scratchpad and notebooks of this project" }, h("span", { class: "logo" }, "S"), h("span", { class: "brand-name" }, "Salvus Local")),
+    nav,
+    ...(opts.left || []),
+    h("span", { class: "spacer" }),
+    ...(opts.right || []),
+    search.el,
+  );
+}

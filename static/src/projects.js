@@ -1,0 +1,183 @@
+// The project list (/projects): open, create, open an existing folder, clone a git URL
+// (with progress), rename, archive, delete to the trash and restore.
+import "./style.css";
+import "./pages.css";
+import { projects, projectBase } from "./api.js";
+import { topbar } from "./chrome.js";
+import { h, toast, ask } from "./dom.js";
+
+function when(iso) {
+  return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "never";
+}
+
+class ProjectsPage {
+  constructor() {
+    this.view = "active"; // active | archived | trash
+  }
+
+  layout() {
+    const tab = (key, label) => h("button", { class: "tab", role: "tab", dataset: { view: key }, onclick: () => this.show(key) }, label);
+    this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Which projects" }, tab("active", "Projects"), tab("archived", "Archived"), tab("trash", "Trash"));
+    this.list = h("div", { class: "project-list", "aria-live": "polite" });
+    this.jobs = h("div", { class: "jobs" });
+    const title = h("input", { name: "title", placeholder: "Title of a new project", "aria-label": "Title of a new project", required: true });
+    const create = h("form", { class: "inline-form create-project", onsubmit: (ev) => (ev.preventDefault(), this.create(title)) }, title, h("button", { class: "primary" }, "Create"));
+    const url = h("input", { name: "url", placeholder: "https://github.com/user/repo.git", "aria-label": "Git URL to clone", required: true });
+    const clone = h("form", { class: "inline-form clone-project", onsubmit: (ev) => (ev.preventDefault(), this.clone(url)) }, url, h("button", { class: "tool" }, "Clone"));
+    const folder = h("input", { name: "folder", placeholder: "/home/me/thesis", "aria-label": "Folder to open as a project", required: true });
+    const open = h("form", { class: "inline-form open-folder", onsubmit: (ev) => (ev.preventDefault(), this.openFolder(folder)) }, folder, h("button", { class: "tool" }, "Open"));
+    const add = h(
+      "section",
+      { class: "add-project", "aria-label": "Add a project" },
+      h("h2", {}, "New project"),
+      create,
+      h("h3", {}, "Clone a git repository"),
+      clone,
+      h("h3", {}, "Open a folder on this computer"),
+      h("p", { class: "hint" }, "Its files stay where they are; a git repository is made there if it has none."),
+      open,
+      this.jobs,
+    );
+    const main = h("main", { class: "projects-page" }, h("section", { class: "projects-col" }, h("h1", {}, "Projects"), this.tabs, this.list), add);
+    document.body.replaceChildren(topbar({}), h("div", { class: "workspace" }, main));
+  }
+
+  async show(view = this.view) {
+    this.view = view;
+    for (const t of this.tabs.children) t.setAttribute("aria-selected", String(t.dataset.view === view));
+    let list;
+    try {
+      list = await projects.list(view === "trash" ? "?deleted=1" : view === "archived" ? "?archived=1" : "");
+    } catch (err) {
+      this.list.replaceChildren(h("p", { class: "muted" }, `Cannot list projects: ${err.message}`));
+      return;
+    }
+    if (view === "archived") list = list.filter((p) => p.archived);
+    const empty = { active: "No projects yet: create one on the right.", archived: "No archived projects.", trash: "The trash is empty." }[view];
+    this.list.replaceChildren(...(list.length ? list.map((p) => this.card(p)) : [h("p", { class: "muted" }, empty)]));
+  }
+
+  card(p) {
+    const btn = (label, title, fn, cls = "tool") => h("button", { class: cls, title, onclick: fn }, label);
+    const actions =
+      this.view === "trash"
+        ? [btn("Restore", "Bring the project back", () => this.act(projects.restore(p.id), `Restored ${p.title}`), "primary restore-project")]
+        : [
+            btn("Rename", "Change the title", () => this.rename(p), "tool rename-project"),
+            p.archived
+              ? btn("Unarchive", "Show it in the project list again", () => this.act(projects.update(p.id, { archived: false }), `${p.title} is back in the list`), "tool unarchive-project")
+              : btn("Archive", "Hide it from the list (nothing is deleted)", () => this.act(projects.update(p.id, { archived: true }), `Archived ${p.title}`), "tool archive-project"),
+            p.id === "default" ? null : btn("Delete", "Move to the trash (restorable)", () => this.remove(p), "tool delete-project"),
+          ];
+    const base = projectBase(p.id);
+    return h(
+      "article",
+      { class: "project-card", dataset: { id: p.id } },
+      h(
+        "div",
+        { class: "project-main" },
+        this.view === "trash" ? h("strong", { class: "project-title" }, p.title) : h("a", { class: "project-title", href: `${base}files/` }, p.title),
+        h("div", { class: "project-meta" }, h("span", { title: p.path }, p.path), p.origin ? h("span", {}, ` · from ${p.origin}`) : null),
+        h("div", { class: "project-meta" }, this.view === "trash" ? `Deleted ${when(p.deleted)}` : `Last opened ${when(p.last_opened)}`),
+      ),
+      this.view === "trash"
+        ? null
+        : h("nav", { class: "project-links" }, h("a", { href: `${base}files/` }, "Files"), h("a", { href: base }, "Scratchpad"), h("a", { href: `${base}terminals/` }, "Terminal")),
+      h("div", { class: "project-actions" }, ...actions),
+    );
+  }
+
+  async act(promise, message) {
+    try {
+      await promise;
+      toast(message);
+    } catch (err) {
+      toast(err.message, 8000);
+    }
+    this.show();
+  }
+
+  async create(input) {
+    const title = input.value.trim();
+    if (!title) return;
+    try {
+      const p = await projects.create({ title });
+      input.value = "";
+      location.href = `${projectBase(p.id)}files/`;
+    } catch (err) {
+      toast(`Could not create the project: ${err.message}`, 8000);
+    }
+  }
+
+  async openFolder(input) {
+    try {
+      const p = await projects.create({ open: input.value.trim() });
+      location.href = `${projectBase(p.id)}files/`;
+    } catch (err) {
+      toast(`Could not open that folder: ${err.message}`, 8000);
+    }
+  }
+
+  async rename(p) {
+    const title = await ask({ title: `Rename ${p.title}`, message: "New title:", value: p.title, ok: "Rename" });
+    if (title && title.trim() && title.trim() !== p.title) this.act(projects.update(p.id, { title: title.trim() }), `Renamed to ${title.trim()}`);
+  }
+
+  async remove(p) {
+    const ok = await ask({ title: `Delete ${p.title}?`, message: "The project goes to the trash; you can restore it from there.", ok: "Delete", danger: true });
+    if (!ok) return;
+    try {
+      await projects.remove(p.id);
+    } catch (err) {
+      return toast(err.message, 8000);
+    }
+    const undo = h("button", { class: "link-button toast-action", onclick: () => this.act(projects.restore(p.id), `Restored ${p.title}`) }, "Undo");
+    toast(h("span", {}, `Moved ${p.title} to the trash. `, undo), 10000);
+    this.show();
+  }
+
+  /** Start a clone job and show its progress until it ends. */
+  async clone(input) {
+    const url = input.value.trim();
+    let job;
+    try {
+      job = await projects.create({ clone: url });
+    } catch (err) {
+      return toast(`Could not clone: ${err.message}`, 8000);
+    }
+    input.value = "";
+    const bar = h("progress", { max: 1 });
+    const text = h("span", { class: "job-text" }, "Starting…");
+    const row = h("div", { class: "job", role: "status" }, h("strong", {}, `Cloning ${url}`), bar, text);
+    this.jobs.append(row);
+    for (;;) {
+      try {
+        job = await projects.job(job.id);
+      } catch (err) {
+        text.textContent = `Lost track of the clone: ${err.message}`;
+        return;
+      }
+      if (job.fraction != null) bar.value = job.fraction;
+      else bar.removeAttribute("value");
+      text.textContent = [job.stage, job.message].filter(Boolean).join(": ");
+      if (job.state !== "running") break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (job.state === "error") {
+      row.classList.add("failed");
+      text.textContent = `Failed: ${job.error && job.error.message}`;
+      row.append(h("button", { class: "icon-button", title: "Dismiss", onclick: () => row.remove() }, "×"));
+      return;
+    }
+    row.remove();
+    toast(`Cloned into ${job.result.title}`);
+    this.show("active");
+  }
+
+  async start() {
+    this.layout();
+    await this.show("active");
+  }
+}
+
+new ProjectsPage().start();
