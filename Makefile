@@ -33,7 +33,7 @@ APT_PACKAGES := chromium xvfb xauth imagemagick git \
 	libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libxkbfile1 \
 	libxshmfence1 libgbm1
 
-.PHONY: help setup venv static run test system-deps bench clean
+.PHONY: help setup venv static run test system-deps session-access bench clean
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
@@ -67,14 +67,30 @@ static:
 	npm run build; \
 	touch ../$(STATIC_STAMP)
 
-run: setup
+run: setup session-access
 	$(VENV)/bin/salvus-local $(RUN_ARGS)
+
+# A root server runs sessions as uid 65534, which must be able to enter the folders that hold
+# Python, the venv and this checkout (a pyenv under /root or a mktemp -d clone are 0700).
+# salvus-local refuses to start otherwise; here we add only the search bit (o+x) on the way.
+session-access:
+	@if [ -n "$(IS_ROOT)" ]; then \
+	  for target in "$$(readlink -f $(PY))" "$$($(PY) -c 'import os, sys; print(os.path.dirname(os.__file__))')" "$(CURDIR)/salvus_local"; do \
+	    d="$$target"; \
+	    while [ "$$d" != / ]; do \
+	      d=$$(dirname "$$d"); \
+	      if [ -d "$$d" ] && [ $$(( 0$$(stat -c %a "$$d") & 1 )) -eq 0 ]; then \
+	        echo "sessions run as uid 65534: letting them enter $$d (chmod o+x)"; chmod o+x "$$d"; \
+	      fi; \
+	    done; \
+	  done; \
+	fi
 
 # As root (CI) the system packages are installed first; otherwise only checked.
 # Without a display the tests run under xvfb-run, so desktop-window tests have an X server.
 # pytest exit 5 ("no tests collected", e.g. a -k filter matching nothing) is reported, not failed.
 # The front end's own tests (npm test in static/) run too when static/test exists.
-test: setup system-deps
+test: setup system-deps session-access
 	@mkdir -p .make
 	@export QTWEBENGINE_CHROMIUM_FLAGS="$${QTWEBENGINE_CHROMIUM_FLAGS:-$(if $(IS_ROOT),--no-sandbox,)}"; \
 	wrap=(); if [ -z "$${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then wrap=(xvfb-run -a -s "-screen 0 1280x1024x24"); fi; \

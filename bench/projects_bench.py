@@ -94,13 +94,13 @@ def fill(folder: Path, count: int, per_dir: int | None) -> None:
     st = folder.stat()
     for i in range(count):
         sub = folder / (f"d{i // per_dir}" if per_dir else "many")
-        if not sub.is_dir():
-            sub.mkdir()
-            os.chown(sub, st.st_uid, st.st_gid) if os.geteuid() == 0 else None
+        made = [] if sub.is_dir() else [sub]
+        sub.mkdir(exist_ok=True)
         path = sub / f"f{i}.txt"
         path.write_text(f"file {i}\n")
         if os.geteuid() == 0:
-            os.chown(path, st.st_uid, st.st_gid)
+            for new in (*made, path):
+                os.chown(new, st.st_uid, st.st_gid)
 
 
 def median_of(fn: Callable[[], object], repeat: int, before: Callable[[], object] = lambda: None) -> float:
