@@ -70,7 +70,9 @@ class Scratch {
       box,
     );
     this.files = new FileList();
-    document.body.replaceChildren(header, h("div", { class: "workspace" }, h("main", { class: "starter" }, scratch, this.files.el), this.help.el));
+    const main = h("main", { class: "starter" }, scratch, this.files.el);
+    document.body.replaceChildren(header, h("div", { class: "workspace" }, main, this.help.el));
+    this.followOutput(main, box);
     this.editor = createEditor({
       parent: this.boxEl,
       mode: "code",
@@ -151,7 +153,20 @@ class Scratch {
       },
     });
     this.schedulePersist();
+    this.following = true;  // running a cell means: show me its output
     requestAnimationFrame(() => this.boxEl.scrollIntoView({ block: "nearest" }));
+  }
+
+  /** Keep the newest output in view above the prompt while the user is following along: the
+   * history grows (streams, plots that load later) and would otherwise slide under the sticky prompt. */
+  followOutput(scroller, box) {
+    const hidden = () => this.history.getBoundingClientRect().bottom - box.getBoundingClientRect().top;
+    this.following = true;
+    scroller.addEventListener("scroll", () => { this.following = hidden() <= 4; }, { passive: true });
+    new ResizeObserver(() => {
+      const d = hidden();
+      if (this.following && d > 0) scroller.scrollTop += d;
+    }).observe(this.history);
   }
 
   clearHistory() {
