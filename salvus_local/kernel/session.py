@@ -84,6 +84,7 @@ class Session:
         self.stderr = OutStream("stderr", self._emit_stream, self._out_lock)
         Flusher([self.stdout, self.stderr]).start()
         self.captures = [FdCapture(1, self.stdout), FdCapture(2, self.stderr)]
+        self.stdout.before_write = self.stderr.before_write = self.drain_fds
         sys.stdout, sys.stderr = self.stdout, self.stderr
         builtins.input = self.input
         getpass.getpass = lambda prompt="Password: ", stream=None: self.input(prompt, password=True)
@@ -136,6 +137,7 @@ class Session:
     def send_iopub(self, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None,
                    buffers: list | None = None) -> None:
         """Send an iopub message after any buffered stream text, so order is kept."""
+        self.drain_fds()
         with self._out_lock:
             self.flush_streams()
             self.send(Channel.IOPUB, msg_type, content, metadata=metadata, buffers=buffers)
@@ -150,14 +152,18 @@ class Session:
             self.stdout.flush()
             self.stderr.flush()
 
+    def drain_fds(self) -> None:
+        """Forward what C code and subprocesses wrote to fd 1/2 so far (keeps output in order)."""
+        for cap in getattr(self, "captures", ()):
+            cap.drain()
+
     def sync_output(self) -> None:
         """Forward everything user code wrote, at any level, before replying."""
         try:
             sys.__stdout__ and sys.__stdout__.flush()
         except (OSError, ValueError):
             pass
-        for cap in getattr(self, "captures", []):
-            cap.sync()
+        self.drain_fds()
         self.flush_streams()
 
     # ---- output with a per-execution cap ----------------------------------------
@@ -185,6 +191,7 @@ class Session:
 
     def display(self, data: dict, metadata: dict, transient: dict, update: bool) -> None:
         """Send display_data or update_display_data."""
+        self.drain_fds()
         with self._out_lock:
             self.flush_streams()
             data = normalize_data(data)
@@ -198,6 +205,7 @@ class Session:
 
     def execute_result(self, count: int, data: dict, metadata: dict) -> None:
         """Send a cell's value."""
+        self.drain_fds()
         with self._out_lock:
             self.flush_streams()
             data = normalize_data(data)

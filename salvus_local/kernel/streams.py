@@ -3,7 +3,7 @@
 Text is batched for a few milliseconds so a loop that prints a million lines sends a few
 hundred messages, while a loop that prints and sleeps shows each line as it comes.
 Output written at the C level (``os.system``, PARI, Maxima) is read from a pipe that
-replaces fd 1/2 and forwarded to the same stream, in order, before a cell's reply.
+replaces fd 1/2 and forwarded to the same stream, in order with Python's own output.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import select
 import threading
 import time
 from typing import Callable
 
 FLUSH_INTERVAL = 0.05   # seconds output may wait to be batched
 MAX_BUFFER = 64 * 1024  # flush at once when this much text is pending
-_MARK = b"\x00\x1bsalvus-sync-"  # written to a captured fd to know when all before it was read
 
 
 class OutStream(io.TextIOBase):
@@ -32,6 +32,7 @@ class OutStream(io.TextIOBase):
         self._size = 0
         self._last = 0.0
         self._wake = threading.Event()
+        self.before_write: Callable[[], None] = lambda: None  # drains captured fds (set by the session)
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -50,11 +51,16 @@ class OutStream(io.TextIOBase):
         return 1 if self.name == "stdout" else 2
 
     def write(self, text: str) -> int:  # type: ignore[override]
-        """Buffer text; flush now if the last flush was a while ago, else soon."""
+        """Buffer text after what C code wrote before it; flush now or soon."""
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if not text:
             return 0
+        self.before_write()
+        return self.write_raw(text)
+
+    def write_raw(self, text: str) -> int:
+        """Buffer text as it comes (the fd pumps use this: they are what before_write drains)."""
         with self._lock:
             self._buf.append(text)
             self._size += len(text)
@@ -103,64 +109,52 @@ class Flusher(threading.Thread):
 
 
 class FdCapture:
-    """Replace fd 1 or 2 by a pipe and forward what is written there to a stream."""
+    """Replace fd 1 or 2 by a pipe and forward what is written there to a stream.
+
+    Order with Python-level output is kept by draining the pipe synchronously before any
+    Python-level write (see ``OutStream.before_write``): whatever C code or a subprocess wrote
+    before is already in the pipe, so it is read and forwarded first.  A pump thread forwards
+    what arrives while no Python code writes (a long-running subprocess).
+    """
 
     def __init__(self, fd: int, stream: OutStream) -> None:
         self.fd = fd
         self.stream = stream
-        self._seq = 0
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._seen = threading.Condition()
-        self._done = 0
+        self._lock = threading.Lock()
         rfd, wfd = os.pipe()
         os.dup2(wfd, fd)
         os.close(wfd)
+        os.set_blocking(rfd, False)
         self._rfd = rfd
         threading.Thread(target=self._pump, name=f"salvus-fd{fd}", daemon=True).start()
 
-    def _marker(self, n: int) -> bytes:
-        return _MARK + b"%d\x00" % n
-
     def _pump(self) -> None:
-        """Read the pipe, forward text, and acknowledge sync markers."""
-        pending = b""
+        """Forward output that arrives while nobody else drains the pipe."""
+        poller = select.poll()
+        poller.register(self._rfd, select.POLLIN)
         while True:
-            try:
-                chunk = os.read(self._rfd, 65536)
-            except OSError:
+            events = poller.poll()
+            if any(ev & (select.POLLHUP | select.POLLERR | select.POLLNVAL) and not ev & select.POLLIN
+                   for _, ev in events):
                 return
-            if not chunk:
-                return
-            pending += chunk
-            while _MARK in pending:
-                head, _, rest = pending.partition(_MARK)
-                num, sep, tail = rest.partition(b"\x00")
-                if not sep:
-                    break  # marker split across reads: wait for the rest
-                self._forward(head)
-                pending = tail
-                with self._seen:
-                    self._done = max(self._done, int(num or 0))
-                    self._seen.notify_all()
-            else:
-                # Keep a possible partial marker; forward everything else.
-                cut = pending.rfind(b"\x00")
-                tail = pending[cut:] if cut >= 0 else b""
-                keep = tail if (_MARK.startswith(tail) or tail.startswith(_MARK)) else b""
-                self._forward(pending[: len(pending) - len(keep)])
-                pending = keep
+            if not self.drain():
+                time.sleep(0.001)  # readable but drained by another thread meanwhile
 
-    def _forward(self, data: bytes) -> None:
-        if data:
-            self.stream.write(self._decoder.decode(data))
-
-    def sync(self, timeout: float = 1.0) -> None:
-        """Wait until everything written to the fd so far has been forwarded."""
-        self._seq += 1
-        n = self._seq
-        try:
-            os.write(self.fd, self._marker(n))
-        except OSError:
-            return
-        with self._seen:
-            self._seen.wait_for(lambda: self._done >= n, timeout)
+    def drain(self) -> bool:
+        """Read and forward everything waiting in the pipe; return False if there was nothing."""
+        with self._lock:
+            got = False
+            while True:
+                try:
+                    chunk = os.read(self._rfd, 65536)
+                except BlockingIOError:
+                    return got
+                except OSError:
+                    return got
+                if not chunk:
+                    return got
+                got = True
+                text = self._decoder.decode(chunk)
+                if text:
+                    self.stream.write_raw(text)

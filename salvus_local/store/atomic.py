@@ -59,10 +59,9 @@ def fsync_dir(path: str | os.PathLike[str]) -> None:
 @contextmanager
 def atomic_open(path: str | os.PathLike[str], what: str = "",
                 before_replace: Callable[[str], None] | None = None) -> Iterator[object]:
-    """Yield a binary file; on clean exit it replaces ``path`` atomically and durably.
-
-    ``before_replace(temp_path)`` runs after the data is durable and before the rename (a
-    watcher uses it to recognise the server's own write)."""
+    """Yield a binary file; on clean exit it replaces ``path`` atomically and durably."""
+    # before_replace(temp_path) runs once the data is durable, just before the rename: the
+    # watcher uses it to recognise the server's own write.
     path = Path(path)
     what = what or path.name
     sweep_temp_files(path.parent)

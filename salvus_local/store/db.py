@@ -10,6 +10,7 @@ between.  Reads use a connection per thread, which WAL lets run beside the write
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -128,13 +129,9 @@ class Store:
 
 def json_dumps(value: object) -> str:
     """Encode a value for a TEXT column."""
-    import json
-
     return json.dumps(value, separators=(",", ":"))
 
 
 def json_loads(text: str) -> object:
     """Decode a TEXT column written by json_dumps."""
-    import json
-
     return json.loads(text)

@@ -53,9 +53,3 @@ def resolve(root: str | os.PathLike[str], api_path: str) -> Path:
     if not is_inside(real_root, real):
         raise NotFound(f"No such file or directory: {rel}")
     return Path(target)
-
-
-def api_path_of(root: str | os.PathLike[str], os_path: str | os.PathLike[str]) -> str:
-    """Return the API path of a file system path under root."""
-    rel = os.path.relpath(os_path, os.path.realpath(root))
-    return "" if rel == "." else rel.replace(os.sep, "/")

@@ -63,17 +63,16 @@ class Snapshots:
             run_as = {"user": owner[0], "group": owner[1], "extra_groups": []}
         # safe.directory: a folder opened in place may belong to another user than the server's.
         proc = subprocess.run(["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], cwd=self.root, env=env,
-                              input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_as)
+                              input=input, capture_output=True, check=False, **run_as)
         if check and proc.returncode:
             raise StoreError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
         return proc.stdout
 
     def owner(self) -> tuple[int, int] | None:
-        """(uid, gid) that git runs as: the work tree's owner when the server is root and the tree is not root's.
-
-        Kernels and terminals run as that uid and can write ``.git/config``; git run as root would
-        execute the filters, hooks and fsmonitor named there as root, and leave root-owned objects
-        the user's own ``git commit`` could not extend."""
+        """(uid, gid) that git runs as: the work tree's owner when the server is root and the tree is not root's."""
+        # Kernels and terminals run as that uid and can write .git/config: git run as root would
+        # execute the filters, hooks and fsmonitor named there as root, and leave root-owned
+        # objects that the user's own `git commit` cannot extend.
         if os.geteuid() != 0:
             return None
         st = os.stat(self.root)

@@ -111,8 +111,8 @@ class Watcher:
             return self._observers[kind]
 
     def note_own(self, project_id: str, rel: str, key: tuple[int, int] | None) -> None:
-        """Remember that the server itself is writing ``rel`` with this (mtime_ns, size), or removing
-        it (None): events that find it so are not external.  Called before the rename/unlink."""
+        """Remember that the server is writing ``rel`` as (mtime_ns, size), or removing it (None), so its events are not external."""
+        # Called before the rename/unlink, so the watcher's event always finds the note.
         with self._lock:
             if len(self._own) > 5000:
                 self._own.clear()
@@ -158,7 +158,8 @@ class _Handler:
 
     def _rel(self, path: str | bytes) -> str:
         path = os.fsdecode(path)
-        return os.path.relpath(path, self.root).replace(os.sep, "/") if path.startswith(self.root) else ""
+        inside = path.startswith(self.root.rstrip(os.sep) + os.sep)  # whole components: never a sibling 'projX'
+        return os.path.relpath(path, self.root).replace(os.sep, "/") if inside else ""
 
     def dispatch(self, event: Any) -> None:
         """Called by watchdog's observer thread for every event."""

@@ -56,6 +56,12 @@ def test_c_level_output_is_captured_in_order(kc):
     assert text_of(iopub) == "before\nfrom-shell\nafter\n"
 
 
+def test_interleaved_c_and_python_output_keeps_order(kc):
+    code = "import os\nfor i in range(int(15)):\n    print('py', i)\n    os.system(f'echo sh {i}')"
+    _, iopub = kc.execute(code)
+    assert text_of(iopub) == "".join(f"py {i}\nsh {i}\n" for i in range(15))
+
+
 def test_error_message_and_reply(kc):
     reply, iopub = kc.execute("undefined_name_xyz")
     err = of_type(iopub, "error")[0]["content"]

@@ -80,8 +80,9 @@ def test_kernel_files_snapshot_restore_edit(server: Server, client: Client, api:
     # A terminal (the kernel's uid too) edits those files and commits with git after our snapshots.
     name = client.post("/api/terminals").json()["name"]
     ws = server.ws(f"/p/{pid}/terminals/websocket/{name}")
-    ws.send(json.dumps(["stdin", "cat made/by/k.txt; echo t >> made/by/api.txt && git add -A && "
-                                 "git -c user.name=U -c user.email=u@x commit -qm mine && echo COMMIT-$((40+2))\r"]))
+    commands = ("cat made/by/k.txt; echo t >> made/by/api.txt && git add -A && "
+                "git -c user.name=U -c user.email=u@x commit -qm mine && echo COMMIT-$((40+2))\r")
+    ws.send(json.dumps(["stdin", commands]))
     read_until(ws, "COMMIT-42")
     ws.close()
     client.delete(f"/api/terminals/{name}")

@@ -217,6 +217,7 @@ class ContentsManager:
 
     @staticmethod
     def empty_model(type: str) -> dict[str, Any]:
+        """The model of a new, empty notebook, text file or directory."""
         if type == "notebook":
             import nbformat
 

@@ -19,7 +19,7 @@ from salvus_local.store.errors import BadRequest
 HIDDEN_NAMES = {"__pycache__", ".DS_Store", ".ipynb_checkpoints"}
 HIDDEN_SUFFIXES = (".pyc", ".pyo", "~")
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def iso(ts: float) -> str:

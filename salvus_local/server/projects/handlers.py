@@ -26,7 +26,7 @@ bp = Blueprint("projects", __name__)
 
 
 def _iso(ts: float | None) -> str | None:
-    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    return None if ts is None else dt.datetime.fromtimestamp(ts, dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 def project_model(row: dict[str, Any], script_root: str | None = None) -> dict[str, Any]:

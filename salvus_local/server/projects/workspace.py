@@ -32,12 +32,15 @@ class _ProjectHooks(ContentsHooks):
         self.ws, self.project_id = ws, project_id
 
     def before_write(self, api_path: str, temp_path: str) -> None:
+        """Tell the watcher this write is the server's own."""
         self.ws.watcher.note_own(self.project_id, api_path, stat_key(temp_path))
 
     def before_remove(self, api_path: str) -> None:
+        """Tell the watcher this removal is the server's own."""
         self.ws.watcher.note_own(self.project_id, api_path, None)
 
     def changed(self, event: str, api_path: str, new_path: str | None = None) -> None:
+        """Snapshot soon, with the change as the message."""
         what = f"{api_path} -> {new_path}" if new_path else api_path
         self.ws.autosnap.request(self.project_id, f"{event} {what}")
 
@@ -50,8 +53,8 @@ class Workspace:
         self.store = Store.for_data_dir(config.data_dir)
         owner = (config.kernel_uid, config.kernel_gid) if os.geteuid() == 0 else None
         self.projects = ProjectManager(self.store, config.data_dir, config.default_project_dir, owner)
-        self.watcher = Watcher(self._on_fs_change, force_polling=bool(getattr(config, "watch_polling", False)))
-        self.autosnap = AutoSnapshots(self.snapshots, getattr(config, "snapshot_interval", 60), self._on_snapshot)
+        self.watcher = Watcher(self._on_fs_change, force_polling=config.watch_polling)
+        self.autosnap = AutoSnapshots(self.snapshots, config.snapshot_interval, self._on_snapshot)
         self._contents: dict[str, tuple[str, ContentsManager]] = {}
         self._snapshots: dict[str, tuple[str, Snapshots]] = {}
         self._lock = threading.Lock()
@@ -74,7 +77,7 @@ class Workspace:
         """The snapshotter of a project."""
         pid = project_id or DEFAULT_ID
         root = self.projects.get(pid)["path"]
-        max_mb = int(getattr(self.config, "snapshot_max_file_mb", 50))
+        max_mb = self.config.snapshot_max_file_mb
         with self._lock:
             cached = self._snapshots.get(pid)
             if not cached or cached[0] != root:
@@ -145,10 +148,7 @@ def workspace() -> Workspace:
 
 
 def project_scope(project_id: str | None) -> tuple[str, Path | None]:
-    """(project id, folder) of a Jupyter base URL: ``/p/<id>/`` (404 when unknown), or the default project for ``/api``.
-
-    The default project's folder is None: the kernel manager's own root, the same folder.
-    """
+    """(project id, folder) of a Jupyter base URL: ``/p/<id>/`` (404 when unknown), or the default project for ``/api``."""
     if project_id is None:
-        return DEFAULT_ID, None
+        return DEFAULT_ID, None  # None: the kernel manager's own root, which is the default project's folder
     return project_id, workspace().projects.root(project_id)

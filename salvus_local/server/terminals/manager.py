@@ -33,7 +33,7 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
 
 def user_shell(config: Config) -> str:
     """The shell terminals run."""
-    for shell in (getattr(config, "terminal_shell", ""), os.environ.get("SHELL", ""), "/bin/bash", "/bin/sh"):
+    for shell in (config.terminal_shell, os.environ.get("SHELL", ""), "/bin/bash", "/bin/sh"):
         if shell and shutil.which(shell):
             return shell
     return "/bin/sh"
