@@ -213,6 +213,10 @@ def test_dead_kernel_reported_while_others_answer(server):
         why, _ = kc.wait_for(lambda m: m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
         assert "status 1" in why["content"]["text"] or "code 1" in why["content"]["text"]
         assert server.get(f"/api/kernels/{doomed}").json()["execution_state"] == "dead"
+        # a websocket that connects after the death hears about it at once
+        late = server.kernel_client(doomed)
+        late.wait_for(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "dead", timeout=5)
+        late.close()
         assert kc2.execute("6*7").result == "42"
         # a request to the dead kernel gets an answer saying so, and restart revives it
         kc.send("shell", "execute_request", {"code": "1"})

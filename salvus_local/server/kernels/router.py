@@ -52,6 +52,11 @@ class KernelRouter:
         kernel = self.get(kernel_id)
         with kernel.lock:
             kernel.sinks.add(sink)
+            dead, reason = kernel.execution_state == "dead", kernel.reason
+        if dead:
+            # It died before this websocket connected: say so now, not at a kernel_info timeout.
+            sink.send_msg(kernel.status("dead"))
+            sink.send_msg(kernel.stderr(f"The kernel died: {reason}. Restart it to continue.\n"))
         return kernel
 
     def detach(self, kernel_id: str, sink: Sink) -> None:
