@@ -34,11 +34,14 @@ def fts_query(q: str) -> str:
 
 
 def search(store: Store, q: str, project_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
-    """Computations matching ``q``, best first, with a highlighted snippet."""
+    """Computations matching ``q``, best first, with snippets whose matches sit between \x02 and \x03.
+
+    Control characters, not brackets: code and output are full of brackets of their own.
+    """
     sql = """
         select c.id, c.project_id, c.path, c.cell_id, c.execution_count, c.time, c.status,
-               snippet(computations_fts, 0, '[', ']', '…', 12) as input_snippet,
-               snippet(computations_fts, 1, '[', ']', '…', 12) as output_snippet
+               snippet(computations_fts, 0, char(2), char(3), '…', 12) as input_snippet,
+               snippet(computations_fts, 1, char(2), char(3), '…', 12) as output_snippet
         from computations_fts join computations c on c.id = computations_fts.rowid
         where computations_fts match :q {project}
         order by rank limit :limit

@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,7 @@ class ProjectManager:
         self.data_dir = Path(data_dir)
         self.default_dir = Path(default_dir)
         self.owner = owner  # (uid, gid) given to folders we create, when the server runs as root
+        self._default_lock = threading.Lock()  # two first requests at once must not both `git init`
 
     # Reading
     def get(self, project_id: str, include_deleted: bool = False) -> dict[str, Any]:
@@ -83,8 +85,11 @@ class ProjectManager:
         """Make sure the default project (config.default_project_dir) exists."""
         if self.store.query("select 1 from projects where id = ?", (DEFAULT_ID,)):
             return
-        self.default_dir.mkdir(parents=True, exist_ok=True)
-        self._register(DEFAULT_ID, "Default", self.default_dir, in_place=False)
+        with self._default_lock:
+            if self.store.query("select 1 from projects where id = ?", (DEFAULT_ID,)):
+                return  # another thread made it while we waited
+            self.default_dir.mkdir(parents=True, exist_ok=True)
+            self._register(DEFAULT_ID, "Default", self.default_dir, in_place=False)
 
     def create(self, title: str, path: str | None = None) -> dict[str, Any]:
         """Create an empty project (a new git repository)."""

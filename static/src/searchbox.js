@@ -13,14 +13,11 @@ export function resultHref(r) {
   return r.path.endsWith(".ipynb") ? `${base}notebooks/${encodePath(r.path)}${cell}` : `${base}edit/${encodePath(r.path)}`;
 }
 
-/** FTS5 marks matches with [ and ]: turn marks around query words into <mark>, keep other brackets. */
-export function markSnippet(text, query) {
-  const words = (query.toLowerCase().match(/\w+/gu) || []);
+/** The server marks matches between \u0002 and \u0003 (characters no code or output contains). */
+export function markSnippet(text) {
   const out = [];
   let last = 0;
-  for (const m of text.matchAll(/\[(\w+)\]/gu)) {
-    const token = m[1].toLowerCase();
-    if (!words.some((w) => token.startsWith(w))) continue;
+  for (const m of text.matchAll(/\u0002([^\u0003]*)\u0003/gu)) {
     out.push(text.slice(last, m.index), h("mark", {}, m[1]));
     last = m.index + m[0].length;
   }
@@ -133,8 +130,8 @@ export class SearchBox {
       "a",
       { class: "search-hit", href: resultHref(r), role: "option", title: `Open ${where}` },
       h("div", { class: "hit-head" }, h("span", { class: "hit-project" }, project), h("span", { class: "hit-path" }, where), h("time", { class: "hit-time", datetime: r.time }, ago(r.time))),
-      h("pre", { class: "hit-input" }, ...markSnippet(r.input_snippet || "", q)),
-      r.output_snippet ? h("pre", { class: "hit-output" }, ...markSnippet(r.output_snippet, q)) : null,
+      h("pre", { class: "hit-input" }, ...markSnippet(r.input_snippet || "")),
+      r.output_snippet ? h("pre", { class: "hit-output" }, ...markSnippet(r.output_snippet)) : null,
     );
     el.addEventListener("click", () => {
       // The notebook finds the cell by id, or by its code when the id was not recorded.

@@ -206,3 +206,9 @@ def test_project_base_url(api) -> None:
     assert api.get("/api/contents/x.txt").json()["content"] == "default"
     assert api.get(f"/p/{project['id']}/api/contents/x.txt").json()["content"] == "p"
     assert api.get("/p/default/api/contents/x.txt").json()["content"] == "default"
+
+
+def test_root_with_a_trailing_slash_lists_like_jupyter_server(client):
+    with_slash, without = client.get("/api/contents/"), client.get("/api/contents")
+    assert with_slash.status_code == 200 and with_slash.json()["type"] == "directory"
+    assert with_slash.json()["path"] == without.json()["path"] == ""

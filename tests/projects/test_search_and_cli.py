@@ -39,9 +39,9 @@ def test_search_finds_a_computation_of_a_real_kernel(api) -> None:
     assert hit["project_id"] == "default" and hit["path"] == "work/integrals.ipynb"
     assert hit["cell_id"] == "cell-7" and hit["execution_count"] == reply["content"]["execution_count"]
     assert hit["time"].endswith("Z") and hit["status"] == "ok"
-    assert "[antiderivative]" in hit["output_snippet"]
+    assert "\x02antiderivative\x03" in hit["output_snippet"]
     assert search(api, "sin 2")[0]["id"] == hit["id"]  # the result's text is recorded too
-    assert search(api, "integ")[0]["input_snippet"].startswith("[integrate]")
+    assert search(api, "integ")[0]["input_snippet"].startswith("\x02integrate\x03")
     assert search(api, "secret") == []  # silent executions are not history
     assert api.get("/api/search", params={"q": '"); drop table computations; --'}).status_code == 200
     assert api.get("/api/search", params={"q": "  "}).status_code == 400

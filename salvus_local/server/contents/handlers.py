@@ -137,6 +137,7 @@ def checkpoint(path: str, checkpoint_id: str, project_id: str | None = None) -> 
 for prefix in ("", "/p/<project_id>"):
     for rule, view, methods in (
         ("/api/contents", contents, list(_METHODS)),
+        ("/api/contents/", contents, list(_METHODS)),  # jupyter_server accepts the root with a slash
         ("/api/contents/<path:path>", contents, list(_METHODS)),
         ("/api/contents/<path:path>/checkpoints", checkpoints, ["GET", "POST"]),
         ("/api/contents/<path:path>/checkpoints/<checkpoint_id>", checkpoint, ["POST", "DELETE"]),
