@@ -165,6 +165,18 @@ def _writer_alive(name: str, path: str) -> bool:
     return True
 
 
+def hold_temp(path: str | os.PathLike[str]) -> None:
+    """Mark one of our temp files as in use across requests (a chunked upload), so sweeps keep it."""
+    with _live_lock:
+        _live.add(str(path))
+
+
+def release_temp(path: str | os.PathLike[str]) -> None:
+    """The temp file is finished (renamed or given up): sweeps may take it again."""
+    with _live_lock:
+        _live.discard(str(path))
+
+
 def is_temp_name(name: str) -> bool:
     """True for our own temp files (hidden from listings and watchers)."""
     return name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX)

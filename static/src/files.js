@@ -9,7 +9,6 @@ import { topbar } from "./chrome.js";
 import { ChangeFeed } from "./events.js";
 import { h, toast, ask } from "./dom.js";
 
-const MAX_UPLOAD = 300 * 1024 * 1024; // the server takes whole bodies up to 512 MB, base64 adds a third
 const BINARY = /\.(png|jpe?g|gif|webp|bmp|ico|pdf|zip|gz|tgz|bz2|xz|tar|whl|so|o|a|pyc|sobj|mp[34]|wav|ogg|webm|xlsx?|docx?|pptx?|odt|sqlite|db)$/i;
 
 const parent = (path) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
@@ -331,10 +330,6 @@ class FileBrowser {
 
   async upload(files) {
     for (const file of files) {
-      if (file.size > MAX_UPLOAD) {
-        toast(`${file.name} is ${formatSize(file.size)}: uploads are limited to ${formatSize(MAX_UPLOAD)}. Copy it into the project folder instead.`, 10000);
-        continue;
-      }
       const path = join(this.dir, file.name);
       if (this.items.some((i) => i.path === path)) {
         const ok = await ask({ title: "Replace file?", message: `${file.name} already exists here. Replace it with the uploaded file? (The old content stays in its history.)`, ok: "Replace", danger: true });

@@ -46,32 +46,51 @@ export async function downloadFile(item) {
   }
 }
 
-/** PUT one file as base64 with XHR (fetch cannot report upload progress); shows a bar in ``box``. */
-export function uploadFile(file, path, box) {
+const CHUNK = 8 * 1024 * 1024; // bytes per request: any size uploads, memory stays small
+
+/** Read one slice of a file as base64. */
+function readBase64(blob) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onerror = () => reject(new Error("could not read the file"));
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.readAsDataURL(blob);
+  });
+}
+
+/** PUT one chunk (XHR: fetch cannot report upload progress); resolves with an error message or null. */
+function putChunk(path, body, onProgress) {
+  return new Promise((resolve) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", contents.url(path));
+    xhr.setRequestHeader("Content-Type", "application/json");
+    xhr.setRequestHeader("X-XSRFToken", cookie("_xsrf"));
+    xhr.upload.onprogress = (ev) => ev.lengthComputable && onProgress(ev.loaded / ev.total);
+    xhr.onload = () => resolve(xhr.status < 300 ? null : (safeJson(xhr.responseText).message || `${xhr.status} ${xhr.statusText}`));
+    xhr.onerror = () => resolve("the connection failed");
+    xhr.send(JSON.stringify(body));
+  });
+}
+
+/** Upload a file in chunks (JupyterLab's protocol: chunk 1, 2, …, -1 for the last); the server
+ * puts it in place only after the last one, so a broken upload leaves the old file as it was. */
+export async function uploadFile(file, path, box) {
   const bar = h("progress", { max: 1, value: 0 });
   const row = h("div", { class: "upload-row" }, h("span", {}, `Uploading ${file.name} (${formatSize(file.size)})`), bar);
   box.append(row);
-  return new Promise((resolve) => {
-    const reader = new FileReader();
-    reader.onerror = () => finish(`could not read the file`);
-    reader.onload = () => {
-      const content = String(reader.result).replace(/^data:[^,]*,/, "");
-      const xhr = new XMLHttpRequest();
-      xhr.open("PUT", contents.url(path));
-      xhr.setRequestHeader("Content-Type", "application/json");
-      xhr.setRequestHeader("X-XSRFToken", cookie("_xsrf"));
-      xhr.upload.onprogress = (ev) => ev.lengthComputable && (bar.value = ev.loaded / ev.total);
-      xhr.onload = () => finish(xhr.status < 300 ? null : (safeJson(xhr.responseText).message || `${xhr.status} ${xhr.statusText}`));
-      xhr.onerror = () => finish("the connection failed");
-      xhr.send(JSON.stringify({ type: "file", format: "base64", content }));
-    };
-    reader.readAsDataURL(file);
-    const finish = (error) => {
-      row.remove();
-      toast(error ? `Upload of ${file.name} failed: ${error}` : `Uploaded ${file.name}`, error ? 8000 : 3000);
-      resolve();
-    };
-  });
+  const count = Math.max(1, Math.ceil(file.size / CHUNK));
+  let error = null;
+  for (let i = 0; i < count && !error; i++) {
+    try {
+      const content = await readBase64(file.slice(i * CHUNK, (i + 1) * CHUNK));
+      const body = { type: "file", format: "base64", content, ...(count > 1 ? { chunk: i === count - 1 ? -1 : i + 1 } : {}) };
+      error = await putChunk(path, body, (f) => (bar.value = (i + f) / count));
+    } catch (err) {
+      error = err.message;
+    }
+  }
+  row.remove();
+  toast(error ? `Upload of ${file.name} failed: ${error}` : `Uploaded ${file.name}`, error ? 8000 : 3000);
 }
 
 function safeJson(text) {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -212,3 +213,36 @@ def test_root_with_a_trailing_slash_lists_like_jupyter_server(client):
     with_slash, without = client.get("/api/contents/"), client.get("/api/contents")
     assert with_slash.status_code == 200 and with_slash.json()["type"] == "directory"
     assert with_slash.json()["path"] == without.json()["path"] == ""
+
+
+def _chunk(client, path: str, n: int, data: bytes):
+    return client.put(f"/api/contents/{path}", json={"type": "file", "format": "base64", "chunk": n,
+                                                   "content": base64.b64encode(data).decode()})
+
+
+def test_chunked_upload_appears_whole_only_after_the_last_chunk(client, root: Path) -> None:
+    (root / "big.bin").write_bytes(b"old")
+    parts = [os.urandom(300_000), os.urandom(300_000), os.urandom(1234)]
+    assert _chunk(client, "big.bin", 1, parts[0]).status_code == 200
+    assert _chunk(client, "big.bin", 2, parts[1]).status_code == 200
+    assert (root / "big.bin").read_bytes() == b"old"  # readers never see half an upload
+    other = client.put("/api/contents/other.txt", json={"type": "file", "format": "text", "content": "x"})
+    assert other.status_code == 201  # a save in the same folder (which sweeps temp files) keeps the upload
+    r = _chunk(client, "big.bin", -1, parts[2])
+    assert r.status_code == 200 and r.json()["size"] == sum(map(len, parts))
+    assert (root / "big.bin").read_bytes() == b"".join(parts)
+    assert not [p for p in os.listdir(root) if p.startswith(".~salvus-")]  # no temp file left
+    new = _chunk(client, "fresh.bin", 1, b"abc")
+    assert new.status_code == 201 and not (root / "fresh.bin").exists()
+    assert _chunk(client, "fresh.bin", -1, b"def").json()["size"] == 6
+
+
+@pytest.mark.parametrize(("chunk", "content", "fragment"), [
+    (0, "AAAA", "chunk must be"), (-2, "AAAA", "chunk must be"), ("1", "AAAA", "chunk must be"),
+    (3, "AAAA", "send chunk 1 first"), (1, "not base64!", "not valid base64"),
+])
+def test_bad_chunks_are_refused(client, root: Path, chunk, content, fragment) -> None:
+    r = client.put("/api/contents/c.bin", json={"type": "file", "format": "base64", "chunk": chunk,
+                                               "content": content})
+    assert r.status_code == 400 and fragment in r.json()["message"]
+    assert not (root / "c.bin").exists()

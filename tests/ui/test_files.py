@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import re
 
 from playwright.sync_api import expect
@@ -133,6 +134,20 @@ def test_upload_and_download(page: object, contents_client: Server, tmp_path) ->
         page.locator("button.download").click()
     path = info.value.path()
     assert open(path, "rb").read() == data
+
+
+def test_large_upload_goes_in_chunks(page: object, contents_client: Server, tmp_path) -> None:
+    client = contents_client
+    folder = unique("files")
+    mkdir(client, folder)
+    open_folder(page, client, folder)
+    data = os.urandom(9 * 1024 * 1024 + 123)  # more than one 8 MB chunk
+    src = tmp_path / "big.bin"
+    src.write_bytes(data)
+    page.locator("input[type=file]").set_input_files(str(src))
+    expect(row(page, "big.bin")).to_be_visible(timeout=60_000)
+    r = client.get(f"/api/contents/{folder}/big.bin?format=base64")
+    assert base64.b64decode(r.json()["content"]) == data
 
 
 def test_listing_follows_changes_on_disk(page: object, contents_client: Server) -> None:

@@ -11,7 +11,7 @@ from salvus_local.store import paths
 from salvus_local.store.atomic import atomic_write, fsync_dir, make_dirs, os_error
 from salvus_local.store.errors import BadRequest, Conflict, NotFound
 
-from . import models
+from . import chunks, models
 from .checkpoints import Checkpoints
 from .trash import Trash
 
@@ -114,6 +114,11 @@ class ContentsManager:
                 fsync_dir(os_path.parent)
             except OSError as exc:
                 raise os_error(exc, api_path) from None
+        elif "chunk" in model:
+            if os_path.is_dir():
+                raise Conflict(f"A directory already exists at {api_path}")
+            if not chunks.save_chunk(self, model, api_path, os_path):
+                return self.get_partial(api_path)
         elif kind in ("notebook", "file"):
             if "content" not in model or model["content"] is None:
                 raise BadRequest("No file content provided")
@@ -127,6 +132,14 @@ class ContentsManager:
             raise BadRequest(f"Unhandled contents type: {kind}")
         self.hooks.changed("saved", api_path)
         return self.get(api_path, content=False)
+
+    def get_partial(self, api_path: str) -> dict[str, Any]:
+        """The model of a file whose upload is still in progress (it may not exist yet)."""
+        if self.exists(api_path):
+            return self.get(api_path, content=False)
+        name = api_path.rpartition("/")[2]
+        return {"name": name, "path": api_path, "type": "file", "format": None, "mimetype": None,
+                "content": None, "created": None, "last_modified": None, "size": None, "writable": True}
 
     def new_untitled(self, dir_path: str = "", type: str = "file", ext: str = "") -> dict[str, Any]:
         """Create Untitled.ipynb / untitled.txt / 'Untitled Folder' (numbered if taken) in a directory."""
