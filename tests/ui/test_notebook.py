@@ -150,3 +150,60 @@ def test_input_prompt_completion_and_help(page: object, contents_client: Server,
     page.locator(".help-panel .help-body", has_text="Signature").wait_for(timeout=KERNEL_TIMEOUT_MS)
     page.locator(".help-panel button[title^=Close]").click()
     assert page.locator(".help-panel").is_hidden()
+
+
+PNG_1PX = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def jupyterlab_notebook() -> nbformat.NotebookNode:
+    """A notebook as JupyterLab writes one: every common output type, math, a kernelspec of its own."""
+    v4 = nbformat.v4
+    nb = v4.new_notebook(metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+        "language_info": {"name": "python", "version": "3.11.7"},
+    })
+    nb.cells = [
+        v4.new_markdown_cell("## From JupyterLab\nThe identity $e^{i\\pi} + 1 = 0$ holds."),
+        v4.new_code_cell("print('streamed')\n{'a': 1}", execution_count=3, outputs=[
+            v4.new_output("stream", name="stdout", text="streamed\n"),
+            v4.new_output("execute_result", execution_count=3,
+                          data={"text/plain": "{'a': 1}", "text/html": "<table class='lab-table'><tr><td>cell-a</td></tr></table>"}),
+        ]),
+        v4.new_code_cell("display(Image(...))", execution_count=4, outputs=[
+            v4.new_output("display_data", data={"image/png": PNG_1PX, "text/plain": "<IPython.core.display.Image object>"}),
+        ]),
+        v4.new_code_cell("1/0", execution_count=5, outputs=[
+            v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero",
+                          traceback=["\x1b[0;31mZeroDivisionError\x1b[0m: division by zero"]),
+        ]),
+    ]
+    nbformat.validate(nb)
+    return nb
+
+
+def test_a_jupyterlab_notebook_opens_with_its_outputs(page: object, contents_client: Server, nb_path: str) -> None:
+    r = contents_client.put(f"/api/contents/{nb_path}", json={"type": "notebook", "content": jupyterlab_notebook()})
+    assert r.status_code == 201, r.text
+    open_notebook(page, contents_client, nb_path)
+    page.locator(".markdown-rendered .katex").first.wait_for()
+    page.locator(".output-area", has_text="streamed").wait_for()
+    page.locator(".output-area td", has_text="cell-a").wait_for()  # HTML output, sanitized but shown
+    assert page.locator("img.image-output[src^='data:image/png;base64,']").count() == 1
+    page.locator(".output-area", has_text="ZeroDivisionError").wait_for()
+    assert page.locator(".cell .prompt", has_text="[3]").count() == 1  # execution counts kept
+    # Saving it back keeps every output in Jupyter's shapes (JupyterLab opens it again).
+    page.locator(".cell .cm-content").last.click()
+    page.keyboard.press("Escape")
+    page.keyboard.press("b")  # a new cell below, as in JupyterLab
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text("1 + 1")
+    page.keyboard.press("Shift+Enter")
+    wait_done(page.locator(".cell").nth(4))
+    page.locator(".save-state[data-state=saved]").wait_for()
+    nb = nbformat.from_dict(saved(contents_client, nb_path))
+    nbformat.validate(nb)
+    original = jupyterlab_notebook()
+    for before, after in zip(original.cells, nb.cells):
+        assert after.source == before.source
+        if before.cell_type == "code":
+            assert after.outputs == before.outputs and after.execution_count == before.execution_count
