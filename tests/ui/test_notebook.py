@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 
 import nbformat
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import Server
 
@@ -44,7 +46,7 @@ def test_interact_slider_changes_output(page: object, contents_client: Server, n
     slider.focus()
     page.keyboard.press("ArrowRight")
     cell.locator(".widget-output", has_text="square 16").wait_for(timeout=KERNEL_TIMEOUT_MS)
-    assert cell.locator(".widget-readout").inner_text() == "4"
+    expect(cell.locator(".widget-readout")).to_have_text("4")
 
 
 def test_untrusted_html_stays_inert(page: object, contents_client: Server, nb_path: str) -> None:
@@ -103,26 +105,28 @@ def test_command_mode_keys(page: object, contents_client: Server, nb_path: str) 
     page.keyboard.insert_text("first")
     page.keyboard.press("Escape")
     cells = page.locator(".cell")
+    # expect() waits for the page to catch up with each key (the client renders asynchronously).
     page.keyboard.press("b")
     page.keyboard.press("a")
-    assert cells.count() == 3
+    expect(cells).to_have_count(3)
     page.keyboard.press("d")
     page.keyboard.press("d")
-    assert cells.count() == 2
+    expect(cells).to_have_count(2)
     page.keyboard.press("z")
-    assert cells.count() == 3
+    expect(cells).to_have_count(3)
     page.keyboard.press("k")
     page.keyboard.press("k")
     page.keyboard.press("c")
     page.keyboard.press("j")
     page.keyboard.press("v")
-    assert cells.count() == 4 and cells.nth(2).locator(".cm-content").inner_text() == "first"
+    expect(cells).to_have_count(4)
+    expect(cells.nth(2).locator(".cm-content")).to_have_text("first")
     page.keyboard.press("m")
-    assert cells.nth(2).get_attribute("class").split()[1] == "markdown-cell"
+    expect(cells.nth(2)).to_have_class(re.compile(r"\bmarkdown-cell\b"))
     page.keyboard.press("y")
-    assert "code-cell" in cells.nth(2).get_attribute("class")
+    expect(cells.nth(2)).to_have_class(re.compile(r"\bcode-cell\b"))
     page.keyboard.press("x")
-    assert cells.count() == 3
+    expect(cells).to_have_count(3)
     page.keyboard.press("Enter")
     page.keyboard.insert_text("1+1")
     page.keyboard.press("Control+Enter")
@@ -143,7 +147,7 @@ def test_input_prompt_completion_and_help(page: object, contents_client: Server,
     option = page.locator(".cm-tooltip-autocomplete li", has_text="variable_for_completion")
     option.wait_for(timeout=KERNEL_TIMEOUT_MS)
     page.keyboard.press("Enter")
-    assert cell.locator(".cm-content").inner_text() == "variable_for_completion"
+    expect(cell.locator(".cm-content")).to_have_text("variable_for_completion")
     page.keyboard.press("Escape")
     page.keyboard.press("b")
     run_in_new_cell(page, "factor?")  # the pager payload opens the help panel
@@ -188,9 +192,9 @@ def test_a_jupyterlab_notebook_opens_with_its_outputs(page: object, contents_cli
     page.locator(".markdown-rendered .katex").first.wait_for()
     page.locator(".output-area", has_text="streamed").wait_for()
     page.locator(".output-area td", has_text="cell-a").wait_for()  # HTML output, sanitized but shown
-    assert page.locator("img.image-output[src^='data:image/png;base64,']").count() == 1
+    expect(page.locator("img.image-output[src^='data:image/png;base64,']")).to_have_count(1)
     page.locator(".output-area", has_text="ZeroDivisionError").wait_for()
-    assert page.locator(".cell .prompt", has_text="[3]").count() == 1  # execution counts kept
+    expect(page.locator(".cell .prompt", has_text="[3]")).to_have_count(1)  # execution counts kept
     # Saving it back keeps every output in Jupyter's shapes (JupyterLab opens it again).
     page.locator(".cell .cm-content").last.click()
     page.keyboard.press("Escape")

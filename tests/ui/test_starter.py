@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from playwright.sync_api import expect
+
 from tests.conftest import Server
 
 from .conftest import KERNEL_TIMEOUT_MS, signin, wait_idle
@@ -16,7 +18,7 @@ def test_token_url_to_scratch_box_runs_code(page: object, client: Server) -> Non
     page.keyboard.press("Shift+Enter")
     entry = page.locator(".scratch-entry").last
     entry.locator(".output-area").filter(has_text="4").wait_for(timeout=KERNEL_TIMEOUT_MS)
-    assert entry.locator(".prompt").first.inner_text() == "In [1]:"
+    expect(entry.locator(".prompt").first).to_have_text("In [1]:")
     assert page.evaluate("window.salvus.page.editor.state.doc.toString()") == ""  # the box is ready again
     assert not page.errors
 
