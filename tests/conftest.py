@@ -58,6 +58,17 @@ START_TIMEOUT = 300.0  # the first Sage preload after install compiles a lot
 DEFAULT_TIMEOUT = 60.0
 
 
+def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
+    """Poll predicate until truthy and return its value (tests wait on conditions, never fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def reachable_by_sessions(path: Path) -> None:
     """As root, sessions run as another uid, which must be able to enter a test's data dir.
 

@@ -46,6 +46,11 @@ def normalize_data(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _size(data: dict[str, Any]) -> int:
+    """Bytes a mime bundle counts against the output cap."""
+    return sum(len(str(v)) for v in data.values())
+
+
 class Session:
     """A kernel session in a forked child."""
 
@@ -135,12 +140,16 @@ class Session:
         })
 
     def send_iopub(self, msg_type: str, content: dict[str, Any], metadata: dict[str, Any] | None = None,
-                   buffers: list | None = None) -> None:
-        """Send an iopub message after any buffered stream text, so order is kept."""
+                   buffers: list | None = None, size: int | None = None) -> None:
+        """Send an iopub message after all earlier output (fd 1/2, streams), so order is kept.
+
+        With a size, the message counts against the execution's output cap and is dropped past it.
+        """
         self.drain_fds()
         with self._out_lock:
             self.flush_streams()
-            self.send(Channel.IOPUB, msg_type, content, metadata=metadata, buffers=buffers)
+            if size is None or self._allow(size):
+                self.send(Channel.IOPUB, msg_type, content, metadata=metadata, buffers=buffers)
 
     def status(self, state: str, parent: dict[str, Any] | None = None) -> None:
         """Publish the kernel's execution state."""
@@ -191,13 +200,9 @@ class Session:
 
     def display(self, data: dict, metadata: dict, transient: dict, update: bool) -> None:
         """Send display_data or update_display_data."""
-        self.drain_fds()
-        with self._out_lock:
-            self.flush_streams()
-            data = normalize_data(data)
-            if self._allow(sum(len(str(v)) for v in data.values())):
-                msg_type = MsgType.UPDATE_DISPLAY_DATA if update else MsgType.DISPLAY_DATA
-                self.send(Channel.IOPUB, msg_type, {"data": data, "metadata": metadata, "transient": transient})
+        data = normalize_data(data)
+        msg_type = MsgType.UPDATE_DISPLAY_DATA if update else MsgType.DISPLAY_DATA
+        self.send_iopub(msg_type, {"data": data, "metadata": metadata, "transient": transient}, size=_size(data))
 
     def clear_output(self, wait: bool) -> None:
         """Send clear_output."""
@@ -205,13 +210,9 @@ class Session:
 
     def execute_result(self, count: int, data: dict, metadata: dict) -> None:
         """Send a cell's value."""
-        self.drain_fds()
-        with self._out_lock:
-            self.flush_streams()
-            data = normalize_data(data)
-            if self._allow(sum(len(str(v)) for v in data.values())):
-                self.send(Channel.IOPUB, MsgType.EXECUTE_RESULT,
-                          {"execution_count": count, "data": data, "metadata": metadata})
+        data = normalize_data(data)
+        self.send_iopub(MsgType.EXECUTE_RESULT, {"execution_count": count, "data": data, "metadata": metadata},
+                        size=_size(data))
 
     def error(self, ename: str, evalue: str, traceback: list[str]) -> None:
         """Send an error and remember it for the execute_reply."""

@@ -10,13 +10,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from salvus_local.protocol import SignedConnection, Verb, new_message
+from tests.conftest import wait_for  # noqa: F401 - re-exported to the kernel tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -177,12 +177,3 @@ def sage_forker(forker_factory: Any) -> Forker:
     return forker_factory("sage")
 
 
-def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
-    """Poll predicate until truthy (tests wait on conditions, never fixed sleeps)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"timed out waiting for {what}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import pytest
 import requests
 import websocket
 
-from tests.conftest import DEFAULT_TIMEOUT, KernelClient, Server
+from tests.conftest import DEFAULT_TIMEOUT, KernelClient, Server, wait_for  # noqa: F401 - re-exported to tests
 
 SERVER_ARGS = ("--kernels", "python", "--kernel", "python", "--snapshot-interval", "2")
 
@@ -40,17 +40,6 @@ class Client(requests.Session):
     def kernel(self, kernel_id: str) -> KernelClient:
         """Open a kernel's channels websocket under this base URL."""
         return KernelClient(self.server.ws(f"{self.prefix}/api/kernels/{kernel_id}/channels"))
-
-
-def wait_for(fn: Callable[[], Any], timeout: float = 60.0) -> Any:
-    """Poll fn until it returns something truthy; return it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = fn()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def read_until(ws: websocket.WebSocket, needle: str, timeout: float = 30.0) -> str:
