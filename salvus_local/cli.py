@@ -3,6 +3,7 @@
     salvus-local [serve] [--ip IP] [--port N] [--data-dir DIR] [--token T] [--no-browser]
                          [--kernel sage|python] [--lan] [--allow-host HOST ...]
     salvus-local desktop [same options]
+    salvus-local desktop --install-shortcut | --uninstall-shortcut
 
 Every setting can also come from the environment as ``SALVUS_LOCAL_<NAME>``; options win.
 """
@@ -125,9 +126,15 @@ def serve(ctx: click.Context, **options: Any) -> None:
 
 @cli.command()
 @serve_options
+@click.option("--install-shortcut", is_flag=True, default=False,
+              help="Add Salvus Local with its icon to the desktop's application menu, then exit.")
+@click.option("--uninstall-shortcut", is_flag=True, default=False, help="Remove that menu entry and icon, then exit.")
 @click.pass_context
-def desktop(ctx: click.Context, **options: Any) -> None:
+def desktop(ctx: click.Context, install_shortcut: bool, uninstall_shortcut: bool, **options: Any) -> None:
     """Start the server in a desktop window (needs pywebview)."""
+    if install_shortcut or uninstall_shortcut:
+        _shortcut(install_shortcut, uninstall_shortcut, _merged(ctx, options).get("data_dir"))
+        return
     config = build_config(_merged(ctx, options))
     try:
         from salvus_local.ui import desktop as desktop_ui
@@ -139,6 +146,29 @@ def desktop(ctx: click.Context, **options: Any) -> None:
         desktop_ui.run(config)
     except LaunchError as exc:
         raise CLIError(str(exc)) from None
+
+
+def _shortcut(install: bool, uninstall: bool, data_dir: str | None) -> None:
+    """Install or remove the desktop menu launcher (or say what to do on macOS/Windows)."""
+    from salvus_local.ui import shortcut
+
+    if install and uninstall:
+        raise CLIError("give either --install-shortcut or --uninstall-shortcut, not both")
+    advice = shortcut.other_platform_help(sys.platform, data_dir)
+    if advice:
+        click.echo(advice)
+        return
+    try:
+        if uninstall:
+            removed = shortcut.uninstall()
+            click.echo(f"removed {removed[0]} and its icons" if removed else "no Salvus Local menu entry was installed")
+            return
+        entry, *_icons = shortcut.install(data_dir)
+    except shortcut.ShortcutError as exc:
+        raise CLIError(str(exc)) from None
+    click.echo(f"installed {entry}: Salvus Local is in the application menu")
+    if not shortcut.desktop_window_available():
+        click.echo("note: the desktop window needs pywebview: pip install 'salvus-local[desktop]'")
 
 
 def _add_project_commands() -> None:

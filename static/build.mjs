@@ -4,7 +4,8 @@
 // manifest.json maps each entry point ("starter", "notebook", "files", …) to its JS and CSS files;
 // the Flask pages blueprint reads it to write the <script>/<link> tags.
 import * as esbuild from "esbuild";
-import { readFile, rm, mkdir, writeFile, cp } from "node:fs/promises";
+import { readFile, readdir, rm, mkdir, writeFile, cp } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
@@ -63,6 +64,29 @@ const options = {
   logLevel: "info",
 };
 
+// What the client is built from. setup.py hashes the same files the same way (CLIENT_INPUTS) to
+// decide whether salvus_local/_static is stale when a wheel or sdist is built: keep both in step.
+const SOURCE_INPUTS = ["package.json", "package-lock.json", "build.mjs", "src", "public"];
+
+/** sha256 hex over the sources: for each file, sorted by relative path, "path\0size\0" then its bytes. */
+async function sourceHash() {
+  const files = [];
+  for (const name of SOURCE_INPUTS) {
+    const entries = await readdir(path.join(here, name), { recursive: true, withFileTypes: true }).catch(() => null);
+    if (entries === null) files.push(name);
+    else for (const e of entries) if (e.isFile()) files.push(path.relative(here, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join("/"));
+  }
+  files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const hash = createHash("sha256");
+  for (const rel of files) {
+    const data = await readFile(path.join(here, rel)).catch(() => null);
+    if (data === null) continue; // an optional input that does not exist
+    hash.update(`${rel}\0${data.length}\0`);
+    hash.update(data);
+  }
+  return hash.digest("hex");
+}
+
 /** Gzipped bytes a page loads before it runs: its entry, the chunks it imports statically, its CSS. */
 async function pageBytes(metafile, entry) {
   const seen = new Set();
@@ -81,7 +105,7 @@ async function pageBytes(metafile, entry) {
 
 /** Write manifest.json: entry name -> {js, css, gzip_bytes} relative to the output dir. */
 async function writeManifest(metafile) {
-  const manifest = { entries: {} };
+  const manifest = { entries: {}, source_hash: await sourceHash() };
   let totalRaw = 0;
   let totalGzip = 0;
   for (const [file, info] of Object.entries(metafile.outputs)) {

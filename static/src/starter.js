@@ -250,6 +250,7 @@ class FileList {
       this.crumbs,
       this.list,
       h("a", { class: "all-files", href: `${baseUrl()}files/`, title: "Every file of the project: upload, rename, move, trash" }, "All files →"),
+      h("footer", { class: "app-footer" }, `Salvus Local ${document.body.dataset.version || ""}`.trim(), " · BSD-3-Clause"),
     );
     this.dir = "";
   }

@@ -18,6 +18,8 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, send_from_directory
 
+from salvus_local import __version__
+
 STATIC_DIR = Path(__file__).resolve().parents[2] / "_static"
 HASHED = re.compile(r"-[A-Z0-9]{8}\.[a-z0-9]+$")
 YEAR = 365 * 24 * 3600
@@ -69,7 +71,8 @@ def render_page(page: str, title: str, base_url: str = "/", path: str = "", proj
     else:
         # root: where the server's own API lives (/api/projects, /api/search), whatever the project.
         html = render_template("page.html", page=page, title=title, assets=assets, base_url=request.script_root + base_url,
-                               path=path, project=project, name=name, root=request.script_root + "/")
+                               path=path, project=project, name=name, root=request.script_root + "/",
+                               version=__version__)
         response = Response(html, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
     response.headers["Content-Security-Policy"] = content_security_policy()
