@@ -26,8 +26,9 @@ STATIC_STAMP := static/node_modules/.salvus-local-built
 IS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo yes)
 
 # Debian packages: a real Chromium for the browser tests, Xvfb + ImageMagick for desktop
-# screenshots, git for projects, and the Qt/QtWebEngine libraries pywebview[qt] loads.
-APT_PACKAGES := chromium xvfb xauth imagemagick git \
+# screenshots, git for projects, desktop-file-validate for the menu entry, and the Qt/QtWebEngine
+# libraries pywebview[qt] loads.
+APT_PACKAGES := chromium xvfb xauth imagemagick git desktop-file-utils \
 	libegl1 libgl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
 	libxcb-keysyms1 libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxcb-shape0 \
 	libnss3 libxcomposite1 libxdamage1 libxrandr2 libxtst6 libasound2 libxkbfile1 \

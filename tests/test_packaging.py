@@ -64,6 +64,14 @@ def test_readme_gives_the_two_commands_and_the_benchmark() -> None:
     assert "| Measurement | Target | salvus_local | jupyter_server |" in text
 
 
+def test_readme_install_section() -> None:
+    """Users install with pip, or with Sage's pip inside Sage; the fresh-clone commands stay."""
+    text = README.read_text(encoding="utf-8")
+    for command in ('pip install "salvus-local[sage]"', "sage -pip install salvus-local", "sage-salvus",
+                    "make run", "make test", "salvus-local desktop --install-shortcut"):
+        assert command in text, command
+
+
 def copy_source(dest: Path) -> None:
     """Copy what a wheel is built from (no venvs, node_modules or build leftovers)."""
     for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE", "MANIFEST.in"):

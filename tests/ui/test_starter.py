@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from salvus_local import __version__
 from tests.conftest import Server
 
 from .conftest import KERNEL_TIMEOUT_MS, signin, wait_idle
@@ -51,3 +52,9 @@ def test_notebook_list_and_new_notebook(page: object, contents_client: Server) -
     page.goto(client.url("/"))
     page.locator(".file-list a", has_text=path.rsplit("/", 1)[-1]).wait_for()
     client.delete(f"/api/contents/{path}")
+
+
+def test_footer_shows_the_version(page: object, client: Server) -> None:
+    """The starter page's footer names the version `salvus-local --version` prints."""
+    signin(page, client)
+    expect(page.locator(".app-footer")).to_have_text(f"Salvus Local {__version__} · BSD-3-Clause")
