@@ -1,9 +1,11 @@
 // The top bar every page shares: brand, the current project (a link to the project list),
-// the project's Files and Terminal, a search box over past computations, page tools.
+// the project's Files and Terminal, a search box over past computations, page tools, and
+// in multi-user mode the user menu (accounts/ui.js).
 import { projectBase, projectId, projectTitles, rootUrl } from "./api.js";
 import { SearchBox } from "./searchbox.js";
 import "./chrome.css";
 import { h } from "./dom.js";
+import { accountChrome } from "./accounts/ui.js";
 
 const NAV = [
   ["files", "Files", "files/", "The project's files (folders, upload, trash)"],
@@ -29,7 +31,9 @@ export function topbar(opts = {}) {
     ),
   );
   const search = new SearchBox();
-  return h(
+  // Filled with the user menu once /api/me says the server has accounts.
+  const account = h("span", { class: "account-slot" });
+  const header = h(
     "header",
     { class: "topbar" },
     h("a", { class: "brand", href: projectBase(pid), title: "Scratchpad and notebooks of this project" }, h("span", { class: "logo" }, "S"), h("span", { class: "brand-name" }, "Salvus Local")),
@@ -38,5 +42,8 @@ export function topbar(opts = {}) {
     h("span", { class: "spacer" }),
     ...(opts.right || []),
     search.el,
+    account,
   );
+  accountChrome(header, account);
+  return header;
 }

@@ -1,10 +1,21 @@
 // The project list (/projects): open, create, open an existing folder, clone a git URL
-// (with progress), rename, archive, delete to the trash and restore.
+// (with progress), rename, archive, delete to the trash and restore. With accounts, "Mine"
+// and "Shared with me" (and, for admins, other people's), and a collaborators dialog.
 import "./style.css";
 import "./pages.css";
 import { projects, projectBase } from "./api.js";
 import { topbar } from "./chrome.js";
 import { h, toast, ask } from "./dom.js";
+import { me } from "./accounts/api.js";
+import { collaboratorsDialog } from "./accounts/collaborators.js";
+
+// Which projects each tab shows, by the caller's role in them (accounts mode).
+const SHARED = new Set(["editor", "viewer"]);
+const TABS = {
+  active: (p) => !p.role || p.role === "owner",
+  shared: (p) => SHARED.has(p.role),
+  others: (p) => p.role === "admin",
+};
 
 function when(iso) {
   return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "never";
@@ -12,12 +23,16 @@ function when(iso) {
 
 class ProjectsPage {
   constructor() {
-    this.view = "active"; // active | archived | trash
+    this.view = "active"; // active | shared | others | archived | trash
+    this.multi = false;
   }
 
   layout() {
     const tab = (key, label) => h("button", { class: "tab", role: "tab", dataset: { view: key }, onclick: () => this.show(key) }, label);
-    this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Which projects" }, tab("active", "Projects"), tab("archived", "Archived"), tab("trash", "Trash"));
+    const tabs = this.multi
+      ? [tab("active", "Mine"), tab("shared", "Shared with me"), this.admin ? tab("others", "Other people's") : null]
+      : [tab("active", "Projects")];
+    this.tabs = h("div", { class: "tabs", role: "tablist", "aria-label": "Which projects" }, ...tabs.filter(Boolean), tab("archived", "Archived"), tab("trash", "Trash"));
     this.list = h("div", { class: "project-list", "aria-live": "polite" });
     this.jobs = h("div", { class: "jobs" });
     const title = h("input", { name: "title", placeholder: "Title of a new project", "aria-label": "Title of a new project", required: true });
@@ -33,9 +48,10 @@ class ProjectsPage {
       create,
       h("h3", {}, "Clone a git repository"),
       clone,
-      h("h3", {}, "Open a folder on this computer"),
-      h("p", { class: "hint" }, "Its files stay where they are; a git repository is made there if it has none."),
-      open,
+      // With accounts, only an admin opens folders of the server's computer.
+      ...(this.multi && !this.admin
+        ? []
+        : [h("h3", {}, "Open a folder on this computer"), h("p", { class: "hint" }, "Its files stay where they are; a git repository is made there if it has none."), open]),
       this.jobs,
     );
     const main = h("main", { class: "projects-page" }, h("section", { class: "projects-col" }, h("h1", {}, "Projects"), this.tabs, this.list), add);
@@ -53,14 +69,25 @@ class ProjectsPage {
       return;
     }
     if (view === "archived") list = list.filter((p) => p.archived);
-    const empty = { active: "No projects yet: create one on the right.", archived: "No archived projects.", trash: "The trash is empty." }[view];
+    else if (TABS[view]) list = list.filter(TABS[view]);
+    const empty = {
+      active: "No projects yet: create one on the right.",
+      shared: "Nobody has shared a project with you yet.",
+      others: "Nobody else has projects yet.",
+      archived: "No archived projects.",
+      trash: "The trash is empty.",
+    }[view];
     this.list.replaceChildren(...(list.length ? list.map((p) => this.card(p)) : [h("p", { class: "muted" }, empty)]));
   }
 
   card(p) {
     const btn = (label, title, fn, cls = "tool") => h("button", { class: cls, title, onclick: fn }, label);
-    const actions =
-      this.view === "trash"
+    // Only the owner (or an admin) renames, archives, deletes and shares; others just open.
+    const manages = !p.role || p.role === "owner" || p.role === "admin";
+    const share = this.multi && manages && p.id !== "default" ? btn("Collaborators", "Who else can open this project", () => collaboratorsDialog(p).then(() => this.show()), "tool collaborators-button") : null;
+    const actions = !manages
+      ? []
+      : this.view === "trash"
         ? [btn("Restore", "Bring the project back", () => this.act(projects.restore(p.id), `Restored ${p.title}`), "primary restore-project")]
         : [
             btn("Rename", "Change the title", () => this.rename(p), "tool rename-project"),
@@ -68,7 +95,11 @@ class ProjectsPage {
               ? btn("Unarchive", "Show it in the project list again", () => this.act(projects.update(p.id, { archived: false }), `${p.title} is back in the list`), "tool unarchive-project")
               : btn("Archive", "Hide it from the list (nothing is deleted)", () => this.act(projects.update(p.id, { archived: true }), `Archived ${p.title}`), "tool archive-project"),
             p.id === "default" ? null : btn("Delete", "Move to the trash (restorable)", () => this.remove(p), "tool delete-project"),
+            share,
           ];
+    const shared = p.role && p.role !== "owner"
+      ? h("span", { class: `role-badge role-${p.role}`, title: p.role === "viewer" ? "You can read but not change it" : "" }, p.role === "admin" ? `${p.owner}'s` : `${p.role} · ${p.owner}'s`)
+      : null;
     const base = projectBase(p.id);
     return h(
       "article",
@@ -77,13 +108,20 @@ class ProjectsPage {
         "div",
         { class: "project-main" },
         this.view === "trash" ? h("strong", { class: "project-title" }, p.title) : h("a", { class: "project-title", href: `${base}files/` }, p.title),
+        shared,
         h("div", { class: "project-meta" }, h("span", { title: p.path }, p.path), p.origin ? h("span", {}, ` · from ${p.origin}`) : null),
         h("div", { class: "project-meta" }, this.view === "trash" ? `Deleted ${when(p.deleted)}` : `Last opened ${when(p.last_opened)}`),
       ),
       this.view === "trash"
         ? null
-        : h("nav", { class: "project-links" }, h("a", { href: `${base}files/` }, "Files"), h("a", { href: base }, "Scratchpad"), h("a", { href: `${base}terminals/` }, "Terminal")),
-      h("div", { class: "project-actions" }, ...actions),
+        : h(
+            "nav",
+            { class: "project-links" },
+            h("a", { href: `${base}files/` }, "Files"),
+            p.role === "viewer" ? null : h("a", { href: base }, "Scratchpad"),
+            p.role === "viewer" ? null : h("a", { href: `${base}terminals/` }, "Terminal"),
+          ),
+      actions.some(Boolean) ? h("div", { class: "project-actions" }, ...actions) : null,
     );
   }
 
@@ -175,6 +213,13 @@ class ProjectsPage {
   }
 
   async start() {
+    try {
+      const info = await me();
+      this.multi = info.mode === "multi";
+      this.admin = info.user && info.user.role === "admin";
+    } catch {
+      // Without /api/me the page works as for one user.
+    }
     this.layout();
     await this.show("active");
   }

@@ -3,7 +3,8 @@
 ``/`` is the starter page (scratch box + notebook list), ``/projects`` the project list, and
 for the default project (no prefix) and each ``/p/<project>`` : ``notebooks/<path>`` a notebook,
 ``files/<path>`` the file browser, ``edit/<path>`` the text editor, ``terminals/<name>`` a
-terminal.  ``/static/<file>`` serves what ``npm run build`` wrote to ``salvus_local/_static``.
+terminal; the account pages (``/signup``, ``/settings``, ``/teacher`` …) are in
+:mod:`.accounts`.  ``/static/<file>`` serves what ``npm run build`` wrote to ``salvus_local/_static``.
 Asset names carry a content hash, so they are cached for a year; the HTML is never cached.
 Auth is the app's ``before_request``: the pages only read the ``_xsrf`` cookie in JS.
 """
@@ -129,6 +130,11 @@ for _rule, _page, _name, _doc in PROJECT_PAGES:
     bp.add_url_rule(f"/{_rule}", endpoint=_name, view_func=_project_view(_page, _doc, False), methods=["GET"])
     bp.add_url_rule(f"/p/<project>/{_rule}", endpoint=f"project_{_name}", view_func=_project_view(_page, _doc, True),
                     methods=["GET"])
+
+
+from . import accounts as _accounts  # noqa: E402  (the account pages need render_page above)
+
+_accounts.register(bp)
 
 
 @bp.get("/tree", defaults={"path": ""})
