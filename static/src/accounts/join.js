@@ -1,6 +1,7 @@
 // /join: the join QR code as large as the screen allows, with the address and class code
 // under it, for a projector. Esc or a click goes back to the teacher's page.
 import "../style.css";
+import "./accounts.css";
 import { rootUrl } from "../api.js";
 import { h } from "../dom.js";
 import { join, svgUrl } from "./api.js";

@@ -1,6 +1,7 @@
 // /teacher/slips: login slips to print and cut, one per imported student, with the sign-in
 // address and the one-time password. The passwords come from this tab's sessionStorage.
 import "../style.css";
+import "./accounts.css";
 import { rootUrl } from "../api.js";
 import { h } from "../dom.js";
 import { readSlips, SLIPS_KEY } from "./importcsv.js";
