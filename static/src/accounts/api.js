@@ -60,8 +60,9 @@ export const collaborators = {
 /** {users: [{name, display_name, online, sessions: [{kernel_id, project_id, path, cpu_percent, rss_mb, started}]}]} */
 export const activity = () => rootApi("GET", "api/admin/activity").then((r) => r.users);
 
-/** Stop a running session (any project: kernel ids are global). */
-export const stopKernel = (kernelId) => rootApi("DELETE", `api/kernels/${encodeURIComponent(kernelId)}`);
+/** Stop a running session, through its project's API (where a teacher may stop a student's). */
+export const stopKernel = (projectId, kernelId) =>
+  rootApi("DELETE", `${projectId ? `p/${encodeURIComponent(projectId)}/` : ""}api/kernels/${encodeURIComponent(kernelId)}`);
 
 /** POST a text body (not JSON); JSON answer; throws ApiError like the other calls. */
 async function postText(path, text, type) {

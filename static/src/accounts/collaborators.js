@@ -22,18 +22,23 @@ export function collaboratorsDialog(p) {
       } catch (err) {
         return fail(err);
       }
+      const others = people.filter((c) => c.role !== "owner");
       list.replaceChildren(
-        ...(people.length
-          ? people.map((c) =>
+        ...people.map((c) =>
               h(
                 "li",
                 { class: "collab-row", dataset: { name: c.name } },
-                h("span", { class: "collab-name" }, h("strong", {}, c.name), c.display_name ? h("span", { class: "muted" }, ` · ${c.display_name}`) : null),
-                roleSelect(c.role, (ev) => change(c.name, ev.target.value)),
-                h("button", { type: "button", class: "icon-button remove-collab", title: `Remove ${c.name}`, "aria-label": `Remove ${c.name}`, onclick: () => removeOne(c.name) }, "×"),
+                h("span", { class: "collab-name" }, h("strong", {}, c.name), c.display_name && c.display_name !== c.name ? h("span", { class: "muted" }, ` · ${c.display_name}`) : null),
+                // The owner is listed first, and stays.
+                ...(c.role === "owner"
+                  ? [h("span", { class: "owner-label" }, "Owner")]
+                  : [
+                      roleSelect(c.role, (ev) => change(c.name, ev.target.value)),
+                      h("button", { type: "button", class: "icon-button remove-collab", title: `Remove ${c.name}`, "aria-label": `Remove ${c.name}`, onclick: () => removeOne(c.name) }, "×"),
+                    ]),
               ),
-            )
-          : [h("li", { class: "muted collab-empty" }, "Only you. Add someone below.")]),
+        ),
+        ...(others.length ? [] : [h("li", { class: "muted collab-empty" }, "Nobody else yet: add someone below.")]),
       );
     };
     const change = async (name, role) => {

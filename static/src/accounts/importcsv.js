@@ -50,10 +50,12 @@ export function importSection(onDone) {
         submit.disabled = false;
         if (r.created.length) keepSlips(r.created);
         result.replaceChildren(
+          ...[
           h("p", { class: "import-summary" }, `${r.created.length} account${r.created.length === 1 ? "" : "s"} made.`, r.errors.length ? ` ${r.errors.length} line${r.errors.length === 1 ? "" : "s"} skipped:` : ""),
           r.errors.length ? h("ul", { class: "import-errors" }, ...r.errors.map((e) => h("li", {}, `Line ${e.line}: ${e.message}`))) : null,
           r.created.length ? slipsLink() : null,
           r.created.length ? h("p", { class: "hint" }, "The one-time passwords are kept in this tab only, for the slips: print them before you close it.") : null,
+          ].filter(Boolean),
         );
         if (r.created.length) text.value = "";
         onDone();

@@ -1,28 +1,34 @@
-// /signup?code=…: a student makes an account with the class code the teacher shows. When the
-// teacher approves accounts first, the page then says so and waits; else it leads to sign-in.
+// /signup?code=…: a student makes an account with the class code the teacher shows, and is
+// signed in. When the teacher approves accounts first, the page says so and waits (a pending
+// account is sent back here from every page) until the approval comes, then goes on.
 import "../style.css";
-import { rootUrl } from "../api.js";
+import { rootUrl, rootApi } from "../api.js";
 import { h } from "../dom.js";
-import { account } from "./api.js";
-import { authCard, field, formError } from "./ui.js";
+import { account, me } from "./api.js";
+import { authCard, field, formError, nextUrl } from "./ui.js";
 
 const USERNAME_RULE = "Lower-case letters, digits, - and _, starting with a letter.";
-
-function signInLink(username) {
-  return h("a", { class: "primary button-link sign-in-link", href: `${rootUrl()}login?username=${encodeURIComponent(username)}` }, "Sign in");
-}
+const POLL_MS = 3000;
 
 function pendingCard(user) {
+  // Wait for the approval: /api/me answers a pending account too.
+  const timer = setInterval(async () => {
+    let info;
+    try {
+      info = await rootApi("GET", "api/me");
+    } catch {
+      return; // the server restarting, or the account rejected: the card stays
+    }
+    if (info.user && info.user.status === "active") {
+      clearInterval(timer);
+      location.href = nextUrl();
+    }
+  }, POLL_MS);
   return authCard(
     "Waiting for approval",
-    h("p", { class: "pending-note" }, `Your account `, h("strong", {}, user.name), ` is made. Your teacher has to approve it before you can sign in.`),
-    h("p", { class: "hint" }, "Tell your teacher you are waiting. Once they approve you, sign in with your username and password."),
-    signInLink(user.name),
+    h("p", { class: "pending-note" }, "Your account ", h("strong", {}, user.name), " is made. Your teacher has to approve it before you can start."),
+    h("p", { class: "hint", role: "status" }, h("span", { class: "spinner" }), "This page goes on by itself once they have. You can also come back later and sign in with your username and password."),
   );
-}
-
-function doneCard(user) {
-  return authCard("Your account is ready", h("p", {}, "Sign in as ", h("strong", {}, user.name), " with the password you chose."), signInLink(user.name));
 }
 
 function form() {
@@ -43,7 +49,9 @@ function form() {
       const body = { username: userIn.value.trim(), password: pwIn.value, class_code: codeIn.value.trim() };
       if (nameIn.value.trim()) body.display_name = nameIn.value.trim();
       const { user } = await account.signup(body);
-      document.querySelector(".auth-page").replaceWith(user.status === "pending" ? pendingCard(user) : doneCard(user));
+      // The answer signed this browser in: go on at once, or wait for the teacher.
+      if (user.status === "pending") document.querySelector(".auth-page").replaceWith(pendingCard(user));
+      else location.href = nextUrl();
     } catch (err) {
       error.set(err.message);
       submit.disabled = false;
@@ -59,5 +67,20 @@ function form() {
   );
 }
 
-document.body.replaceChildren(form());
-document.querySelector("[autofocus]")?.focus();
+async function main() {
+  // A pending account is sent here from every page: show it the waiting card, not the form.
+  let info = null;
+  try {
+    info = await me();
+  } catch {
+    // Not signed in: the form.
+  }
+  if (info && info.mode === "multi" && info.user && info.user.status === "pending") {
+    document.body.replaceChildren(pendingCard(info.user));
+    return;
+  }
+  document.body.replaceChildren(form());
+  document.querySelector("[autofocus]")?.focus();
+}
+
+main();

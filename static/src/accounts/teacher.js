@@ -68,12 +68,14 @@ class TeacherPage {
     const others = (j.lan_urls || []).filter((u) => u !== j.url);
     const approval = h("input", { type: "checkbox", checked: !!j.approval_required, class: "approval-toggle", onchange: () => this.setJoin({ approval_required: approval.checked }, approval.checked ? "New accounts wait for your approval." : "New accounts can sign in at once.") });
     this.joinBody.replaceChildren(
+      ...[
       h("a", { class: "join-qr-link", href: `${rootUrl()}join`, title: "Show the QR code full screen" }, h("img", { class: "join-qr", src: svgUrl(j.qr_svg), alt: `QR code of ${j.url}` })),
       h("div", { class: "join-url-row" }, h("a", { class: "join-url", href: j.url }, j.url), h("button", { class: "tool", onclick: () => copy(j.url, "Link copied") }, "Copy")),
       others.length ? h("details", { class: "lan-urls" }, h("summary", {}, "Other addresses of this computer"), h("ul", {}, ...others.map((u) => h("li", {}, h("code", {}, u))))) : null,
       h("div", { class: "class-code-row" }, h("span", { class: "muted" }, "Class code"), h("strong", { class: "class-code" }, j.class_code), h("button", { class: "tool new-code", title: "Make a new code: the old link stops working", onclick: () => this.newCode() }, "New code")),
       h("label", { class: "check-row" }, approval, " Approve new accounts before they can sign in"),
       h("a", { class: "primary button-link full-screen", href: `${rootUrl()}join` }, "Show full screen"),
+      ].filter(Boolean),
     );
   }
 
@@ -143,7 +145,7 @@ class TeacherPage {
         h(
           "div",
           { class: "online-user", dataset: { name: u.name } },
-          h("div", { class: "who" }, h("span", { class: u.online ? "dot on" : "dot", title: u.online ? "Online" : "Offline" }), h("strong", {}, u.display_name || u.name), u.display_name ? h("span", { class: "muted" }, ` · ${u.name}`) : null),
+          h("div", { class: "who" }, h("span", { class: u.online ? "dot on" : "dot", title: u.online ? "Online" : "Offline" }), h("strong", {}, u.display_name || u.name), u.display_name && u.display_name !== u.name ? h("span", { class: "muted" }, ` · ${u.name}`) : null),
           u.sessions && u.sessions.length
             ? h(
                 "table",
@@ -178,7 +180,7 @@ class TeacherPage {
         h(
           "tr",
           { class: "user-row", dataset: { name: u.name } },
-          h("td", {}, h("strong", {}, u.name), u.display_name ? h("div", { class: "hint" }, u.display_name) : null),
+          h("td", {}, h("strong", {}, u.name), u.display_name && u.display_name !== u.name ? h("div", { class: "hint" }, u.display_name) : null),
           h("td", {}, u.role),
           h("td", {}, h("span", { class: `status status-${u.status}` }, u.status), u.online ? h("span", { class: "dot on", title: "Online" }) : null),
           h("td", { class: "hint" }, short(u.last_seen)),
@@ -237,7 +239,7 @@ class TeacherPage {
 
   async stop(u, s) {
     const ok = await ask({ title: `Stop ${u.name}'s session?`, message: `${s.path || "The scratchpad"} stops running; its variables are lost. Files are kept.`, ok: "Stop", danger: true });
-    if (ok) this.act(stopKernel(s.kernel_id), `Stopped ${u.name}'s ${s.path || "session"}.`);
+    if (ok) this.act(stopKernel(s.project_id, s.kernel_id), `Stopped ${u.name}'s ${s.path || "session"}.`);
   }
 
   async reset(u) {
