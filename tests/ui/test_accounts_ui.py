@@ -139,20 +139,25 @@ def test_signup_with_class_code_waits_for_approval(browser: object, multi: Serve
     student.click(".signup-form button[type=submit]")
     expect(student.locator(".auth-card h1")).to_have_text("Waiting for approval")
 
-    login(student, multi, username)  # a pending account reaches nothing
-    expect(student.locator(".error")).to_be_visible()
-    assert "/login" in student.url
+    # Signed in but pending: every page leads back to the waiting card; the API refuses.
+    student.goto(multi.url("/projects"))
+    student.wait_for_url(re.compile(r"/signup\?next="))
+    expect(student.locator(".auth-card h1")).to_have_text("Waiting for approval")
+    status, body = api_json(student, "GET", "/api/projects")
+    assert status == 403 and body["message"], body
 
     row = teacher.locator(".pending-row", has_text=username)
     expect(row).to_be_visible(timeout=15_000)  # the teacher's view polls
     row.locator(".approve").click()
     expect(row).to_have_count(0)
-    assert multi.get("/api/users").json()["users"] and any(
-        u["name"] == username and u["status"] == "active" for u in multi.get("/api/users").json()["users"])
-
-    login(student, multi, username, path="/projects")
-    student.wait_for_url(multi.url("/projects"))
+    # The waiting page notices the approval and goes on where the student was going.
+    student.wait_for_url(multi.url("/projects"), timeout=30_000)
     expect(student.locator(".user-button")).to_have_text(username)
+
+    laptop = context(browser).new_page()  # and the password works in another browser
+    login(laptop, multi, username, path="/projects")
+    laptop.wait_for_url(multi.url("/projects"))
+    laptop.context.close()
     assert not student.context.errors and not teacher.context.errors
     student.context.close()
     teacher.context.close()

@@ -2,7 +2,7 @@
 // fields, the dialog that shows a secret once, and what every page's top bar gains in
 // multi-user mode (the user menu, the forced password change, the shared-uid warning).
 import "./accounts.css";
-import { rootUrl, cookie } from "../api.js";
+import { rootUrl, cookie, projectId, projects } from "../api.js";
 import { h, toast } from "../dom.js";
 import { me, isTeacher } from "./api.js";
 
@@ -113,6 +113,21 @@ export function sharedUidBanner() {
   );
 }
 
+/** Say in the top bar when the page's project is someone else's and this user only views it. */
+async function markReadOnly(header) {
+  let list;
+  try {
+    list = await projects.list("?archived=1");
+  } catch {
+    return;
+  }
+  const p = list.find((x) => x.id === projectId());
+  if (!p || p.role !== "viewer") return;
+  document.body.classList.add("read-only-project");
+  const badge = h("span", { class: "read-only-badge", title: `${p.owner} shared this project with you to read: you cannot change files, run code or open terminals.` }, "Read only");
+  header.querySelector(".topnav")?.append(badge);
+}
+
 /**
  * Add what multi-user mode needs to a page's top bar, once /api/me answers: the user menu,
  * the shared-uid warning under the bar, and the forced password change.
@@ -124,7 +139,10 @@ export function accountChrome(header, slot) {
         location.href = `${rootUrl()}change-password?next=${encodeURIComponent(location.pathname + location.search)}`;
         return;
       }
-      if (info.mode === "multi" && info.user) slot.replaceWith(userMenu(info));
+      if (info.mode === "multi" && info.user) {
+        slot.replaceWith(userMenu(info));
+        markReadOnly(header);
+      }
       if (info.isolation && info.isolation.shared_uid && !document.querySelector(".shared-uid-banner")) header.after(sharedUidBanner());
     },
     () => {},
