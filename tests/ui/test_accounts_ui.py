@@ -31,7 +31,12 @@ SHOTS = os.environ.get("SALVUS_SCREENSHOTS")
 @pytest.fixture(scope="module")
 def multi(browser: object) -> Iterator[Server]:
     """One multi-user server for this module (each test makes its own accounts)."""
-    srv = Server("--multi-user")
+    try:
+        srv = Server("--multi-user")
+    except RuntimeError as exc:
+        if "--multi-user" in str(exc):
+            pytest.skip("salvus-local has no --multi-user yet")
+        raise
     r = srv.get("/api/me")
     if r.status_code == 404:
         srv.stop()
@@ -118,7 +123,7 @@ def test_single_user_login_keeps_the_token_form(browser: object, client: Server)
     expect(page.locator("#token")).to_be_visible()
     expect(page.locator("#username")).to_have_count(0)
     page.fill("#token", client.token)
-    page.click("form.token-login button[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_url(client.url("/"))
     expect(page.locator(".user-menu")).to_have_count(0)  # one user: no account menu
     page.context.close()
