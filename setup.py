@@ -154,6 +154,9 @@ setup(
         "GitPython",
         "watchdog",
         "psutil",
+        "argon2-cffi",
+        "segno",
+        "zeroconf",
     ],
     extras_require={
         "sage": SAGE,

@@ -36,7 +36,8 @@ OPTIONS = [
     click.option("--kernel", type=click.Choice(["sage", "python"]), default=None,
                  help="Default kernel (sage falls back to python when Sage is not installed)."),
     click.option("--lan", is_flag=True, default=False,
-                 help="Serve the local network: listen on 0.0.0.0 and accept this machine's host names."),
+                 help="Serve the local network: listen on 0.0.0.0, accept this machine's host names, "
+                      "and require accounts (implies --multi-user)."),
     click.option("--allow-host", "allow_host", multiple=True,
                  help="Also accept this Host name (DNS-rebinding guard); repeatable."),
 ]
@@ -84,6 +85,7 @@ def build_config(options: dict[str, Any]) -> Config:
 
         if not options.get("ip"):
             config.ip = "0.0.0.0"
+        config.multi_user = True
         config.allow_hosts += lan_hosts()
     return config
 

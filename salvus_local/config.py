@@ -68,6 +68,11 @@ class Config:
     snapshot_max_file_mb: int = setting(50, "Files larger than this many megabytes are left out of snapshots.")
     watch_polling: bool = setting(False, "Watch project folders by polling instead of inotify/FSEvents.")
     terminal_shell: str = setting("", "Shell that terminals run; empty means $SHELL, else /bin/bash or /bin/sh.")
+    # Accounts (salvus_local/accounts, server/accounts)
+    multi_user: bool = setting(False, "Require accounts: users sign in, each has projects; --lan implies it.")
+    admin_user: str = setting("", "Name of the admin account made at the first multi-user start; empty: $USER or admin.")
+    max_kernels_per_user: int = setting(8, "Sessions (kernels) one non-admin user may run at once; 0 no limit.")
+    mdns: bool = setting(True, "Announce a multi-user server on the LAN by mDNS (_http._tcp) as HOST.local.")
 
     # Not settings: filled in at start.
     extra: dict = field(default_factory=dict, metadata={"internal": True})

@@ -38,7 +38,7 @@ def services() -> Services:
 
 def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app for one salvus-local server."""
-    from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
+    from . import accounts, api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -61,4 +61,5 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     terminals.init_app(app)   # /api/terminals
     history.init_app(app)     # /api/history, /api/search
     pages.init_app(app)       # the HTML client
+    accounts.init_app(app)    # /api/me, sign-up, tokens, users, join, collaborators, activity
     return app

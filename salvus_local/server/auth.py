@@ -1,14 +1,21 @@
-"""Token and cookie authentication, XSRF, Host and Origin checks (like ``jupyter lab``).
+"""Authentication, XSRF, Host and Origin checks; in multi-user mode also who may do what.
 
-Every request passes :func:`check_request` before its view runs, so blueprints need no
-auth code of their own and a websocket is refused before its upgrade.
+Every request passes :func:`check_request` before its view runs, so blueprints need no auth code
+of their own and a websocket is refused before its upgrade.  Who is asking was resolved once,
+before routing, by :mod:`salvus_local.server.accounts.identity` (``g.identity``).
 
-- The token (printed in the start URL) is accepted as ``?token=`` or ``Authorization: token …``.
-- A page request with a valid ``?token=`` gets a signed HttpOnly cookie and is redirected to
-  the same URL without the token.  The cookie carries an HMAC of the token, so a new token
-  invalidates old cookies; its name includes the port so two servers on localhost don't clash.
-- Cookie-authenticated POST/PUT/PATCH/DELETE need an ``X-XSRFToken`` header equal to the
-  ``_xsrf`` cookie (double submit); token-authenticated requests are exempt.
+- The server's token (printed in the start URL) is accepted as ``?token=`` or ``Authorization:
+  token|Bearer …``.  In multi-user mode it is the first admin's console key, and a user's API
+  token (``slt_…``) is accepted the same way.
+- A page request with the server token in ``?token=`` gets a signed HttpOnly SameSite=Lax cookie
+  (Secure under TLS, scoped to the base path) and is redirected to the same URL without it.
+  Single-user mode: the cookie carries an HMAC of the token, so a new token invalidates it.
+  Multi-user mode: it carries a server-side login session id (revoked by logout, password change).
+- Cookie-authenticated POST/PUT/PATCH/DELETE need an ``X-XSRFToken`` header (or ``_xsrf`` form
+  field on the login/logout forms) equal to HMAC(secret, login session): a value a page on another
+  port of 127.0.0.1 can neither compute nor plant.  Before login (the login form) it is the
+  ``_xsrf`` cookie (double submit).  Unsafe requests with a foreign ``Origin`` are refused, and
+  JSON endpoints refuse form-encoded and text/plain bodies (what a cross-site form can send).
 - The Host header must be loopback, ``config.ip`` or in ``config.allow_hosts`` (DNS rebinding);
   a websocket's Origin must be absent or equal to the server's own or one in ``allow_origins``.
 """
@@ -21,6 +28,7 @@ import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Request, Response, current_app, g, redirect, request
@@ -28,6 +36,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from salvus_local.config import Config
 
+from .accounts.identity import ENV_KEY, SINGLE_USER, Identity, IdentityMiddleware
 from .errors import is_api_path, json_error
 
 COOKIE_MAX_AGE = 30 * 24 * 3600
@@ -35,8 +44,10 @@ XSRF_COOKIE = "_xsrf"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_IPS = frozenset({"", "0.0.0.0", "::"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Reachable without auth: the login page and the client's static assets (no secrets there).
-PUBLIC_PREFIXES = ("/login", "/logout", "/static/", "/favicon.ico")
+# Reachable without auth: the login and sign-up pages and the client's static assets (no secrets there).
+PUBLIC_PREFIXES = ("/login", "/logout", "/signup", "/api/signup", "/static/", "/favicon.ico")
+# Bodies a cross-site <form> can send without a CORS preflight: never accepted by a JSON endpoint.
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _AUTH_HEADER = re.compile(r"(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -88,20 +99,27 @@ def safe_next(target: str | None, base: str = "/") -> str:
 
 
 class Auth:
-    """The server's token, cookie signer and host/origin policy."""
+    """The server's token, cookie signer, host/origin policy and (multi-user mode) accounts."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, accounts: Any = None) -> None:
         if not config.token:
             config.token = secrets.token_urlsafe(32)
         self.config = config
+        self.multi_user = bool(getattr(config, "multi_user", False))
+        self.accounts = accounts  # salvus_local.accounts.Accounts in multi-user mode
+        self.workspace: Any = None  # set by init_app: home projects are made through it
+        self.kernel_users: dict[str, int] = {}  # kernel id → id of the user who started it
+        self.kernel_started: dict[str, str] = {}  # kernel id → when (ISO 8601 UTC)
         self._secret = load_secret(config.data_dir)
         self._signer = URLSafeTimedSerializer(self._secret, salt="salvus-local-login")
+        self._session_signer = URLSafeTimedSerializer(self._secret, salt="salvus-local-session")
         self.cookie_name = f"salvus-local-{config.port}"
         self.allowed_hosts = set(LOOPBACK_HOSTS) | {h.lower().rstrip(".") for h in config.allow_hosts}
         if config.ip not in WILDCARD_IPS:
             self.allowed_hosts.add(split_host(config.ip)[0])
         self.allowed_origins = {key for key in map(origin_key, config.allow_origins) if key}
 
+    # -- credentials ---------------------------------------------------------------------
     def token_ok(self, candidate: str | None) -> bool:
         """Tell whether candidate is the server's token (constant-time)."""
         return bool(candidate) and hmac.compare_digest(candidate.encode(), self.config.token.encode())
@@ -110,12 +128,14 @@ class Auth:
         """Return an HMAC of the current token: cookies made for another token no longer verify."""
         return hmac.new(self._secret, self.config.token.encode(), hashlib.sha256).hexdigest()
 
-    def make_cookie(self) -> str:
-        """Return a signed login cookie value."""
+    def make_cookie(self, session_id: str | None = None) -> str:
+        """Return a signed login cookie value (for a login session in multi-user mode)."""
+        if session_id is not None:
+            return self._session_signer.dumps(session_id)
         return self._signer.dumps(self._token_mac())
 
     def cookie_ok(self, value: str | None) -> bool:
-        """Tell whether a login cookie is signed by us, unexpired and made for the current token."""
+        """Tell whether a single-user login cookie is signed by us, unexpired and made for the current token."""
         if not value:
             return False
         try:
@@ -124,12 +144,54 @@ class Auth:
             return False
         return isinstance(mac, str) and hmac.compare_digest(mac.encode(), self._token_mac().encode())
 
+    def session_of_cookie(self, value: str | None) -> str | None:
+        """Return the login session id inside a multi-user cookie signed by us, or None."""
+        if not value:
+            return None
+        try:
+            session_id = self._session_signer.loads(value, max_age=COOKIE_MAX_AGE)
+        except BadSignature:
+            return None
+        return session_id if isinstance(session_id, str) else None
+
+    def console_user(self) -> dict[str, Any]:
+        """The user the server token stands for: the single user, or the first admin."""
+        return SINGLE_USER if not self.multi_user else self.accounts.ensure_admin()
+
+    def resolve(self, req: Request) -> Identity:
+        """Work out who sends req (see module docstring); an Identity without user when nobody."""
+        token = request_token(req)
+        if token and self.token_ok(token):
+            return Identity(self.console_user(), "token")
+        if token and self.multi_user:
+            found = self.accounts.tokens.verify(token)
+            if found:
+                return Identity(found[1], "apitoken", scope=found[0]["scope"])
+        cookie = req.cookies.get(self.cookie_name)
+        if not self.multi_user:
+            return Identity(SINGLE_USER, "cookie") if self.cookie_ok(cookie) else Identity()
+        session_id = self.session_of_cookie(cookie)
+        found = self.accounts.sessions.lookup(session_id) if session_id else None
+        return Identity(found[1], "cookie", session_id=session_id) if found else Identity()
+
+    def home_project(self, user: dict[str, Any]) -> str:
+        """The user's home project id (multi-user mode), made on first use."""
+        return self.accounts.home_project(user, self.workspace.projects)
+
+    def xsrf_expected(self, identity: Identity | None) -> str | None:
+        """The XSRF value bound to a cookie login (None when not signed in by cookie)."""
+        if identity is None or identity.method != "cookie":
+            return None
+        binding = identity.session_id if self.multi_user else self._token_mac()
+        return hmac.new(self._secret, f"xsrf|{binding}".encode(), hashlib.sha256).hexdigest()
+
+    # -- policy --------------------------------------------------------------------------
     def host_ok(self, host: str) -> bool:
         """Tell whether a Host header names this server (DNS-rebinding guard)."""
         return split_host(host)[0] in self.allowed_hosts
 
     def origin_ok(self, req: Request) -> bool:
-        """Tell whether a websocket's Origin is absent, our own, or explicitly allowed."""
+        """Tell whether a request's Origin is absent, our own, or explicitly allowed."""
         origin = req.headers.get("Origin")
         if origin is None:
             return True  # not a browser: non-browser clients send no Origin
@@ -138,16 +200,27 @@ class Auth:
         own = (req.scheme, name, port or _DEFAULT_PORTS.get(req.scheme))
         return key is not None and (key == own or key in self.allowed_origins)
 
-    def set_login_cookie(self, response: Response) -> None:
-        """Attach the signed login cookie to a response."""
-        response.set_cookie(self.cookie_name, self.make_cookie(), max_age=COOKIE_MAX_AGE, path="/",
-                            httponly=True, samesite="Lax", secure=request.is_secure)
+    def set_login_cookie(self, response: Response, session_id: str | None = None) -> None:
+        """Attach the signed login cookie to a response (HttpOnly, SameSite=Lax, base path, Secure under TLS)."""
+        response.set_cookie(self.cookie_name, self.make_cookie(session_id), max_age=COOKIE_MAX_AGE,
+                            path=(request.script_root or "") + "/", httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+
+    def login(self, response: Response, user: dict[str, Any]) -> None:
+        """Sign user in on this response: a new login session (multi-user) and its cookie."""
+        session_id = None
+        if self.multi_user:
+            session_id = self.accounts.sessions.create(user["id"], request.remote_addr or "",
+                                                       request.headers.get("User-Agent", ""))
+        self.set_login_cookie(response, session_id)
+        g.identity = Identity(user, "cookie", session_id=session_id)  # after_request binds _xsrf to it
 
 
-def request_token() -> str | None:
+def request_token(req: Request | None = None) -> str | None:
     """Return the token offered by the request (query or Authorization header), if any."""
-    match = _AUTH_HEADER.match(request.headers.get("Authorization", ""))
-    return match.group(1) if match else request.args.get("token")
+    req = req if req is not None else request
+    match = _AUTH_HEADER.match(req.headers.get("Authorization", ""))
+    return match.group(1) if match else req.args.get("token")
 
 
 def is_websocket() -> bool:
@@ -156,56 +229,70 @@ def is_websocket() -> bool:
 
 
 def _strip_token_url() -> str:
-    """Return the request's local URL without its token parameter."""
+    """Return the request's local URL (as the client asked for it) without its token parameter."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
-    return request.path + ("?" + urlencode(query) if query else "")
+    path = g.identity.rewritten_from or request.path
+    return request.script_root + path + ("?" + urlencode(query) if query else "")
 
 
-def _refuse(reason: str) -> Response:
+def _refuse(reason: str, status: int = 403) -> Response:
     """Answer an unauthorized or forbidden request."""
-    return json_error(403, "Forbidden", reason)
+    return json_error(status, "Forbidden" if status == 403 else "Unsupported Media Type", reason)
 
 
 def check_request() -> Response | None:
     """Authenticate and police every request before its view runs (and before any upgrade)."""
     auth: Auth = current_app.extensions["salvus"].auth
-    g.auth_method = None
+    identity: Identity = request.environ.get(ENV_KEY) or Identity()
+    g.identity = identity
+    g.auth_method = {"apitoken": "token"}.get(identity.method or "", identity.method)
     if not auth.host_ok(request.host):
         return _refuse("Host not allowed; add it with --allow-host")
     websocket = is_websocket()
-    if websocket and not auth.origin_ok(request):
+    if (websocket or request.method in UNSAFE_METHODS) and not auth.origin_ok(request):
         return _refuse("Origin not allowed")
-    if auth.token_ok(request_token()):
-        g.auth_method = "token"
-    elif auth.cookie_ok(request.cookies.get(auth.cookie_name)):
-        g.auth_method = "cookie"
+    if (is_api_path(request.path) and request.method in UNSAFE_METHODS and request.mimetype in FORM_TYPES
+            and request.endpoint not in ("accounts.import_users",)):
+        return _refuse("JSON endpoints take JSON: send the body with Content-Type: application/json", 415)
+    if ("token" in request.args and request.method == "GET" and not websocket and not is_api_path(request.path)
+            and identity.method == "token"):
+        response = redirect(_strip_token_url())
+        auth.login(response, identity.user or SINGLE_USER)
+        return response
     if request.path.startswith(PUBLIC_PREFIXES):
         return None
-    if g.auth_method is None:
+    if identity.method is None:
         if websocket or is_api_path(request.path) or request.method not in ("GET", "HEAD"):
             return _refuse("Authentication required: pass the token as ?token= or 'Authorization: token …'")
         return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
-    if g.auth_method == "cookie" and request.method in UNSAFE_METHODS and not xsrf_ok():
+    if identity.method == "cookie" and request.method in UNSAFE_METHODS and not xsrf_ok():
         return _refuse("XSRF check failed: send the _xsrf cookie's value in the X-XSRFToken header")
-    if "token" in request.args and request.method == "GET" and not websocket and not is_api_path(request.path):
-        response = redirect(_strip_token_url())
-        auth.set_login_cookie(response)
-        return response
+    if auth.multi_user:
+        from .accounts.policy import authorize
+
+        refusal = authorize(auth, identity)
+        if refusal is not None:
+            return refusal
     current_app.extensions["salvus"].touch()
     return None
 
 
 def xsrf_ok() -> bool:
-    """Tell whether the request carries the _xsrf cookie's value in a header or form field."""
-    cookie = request.cookies.get(XSRF_COOKIE, "")
+    """Tell whether the request carries this login's XSRF value (or, before login, the _xsrf cookie's)."""
     offered = request.headers.get("X-XSRFToken") or request.headers.get("X-CSRFToken") or ""
-    if not offered and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        offered = request.form.get(XSRF_COOKIE, "")
-    return bool(cookie) and hmac.compare_digest(cookie.encode(), offered.encode())
+    if not offered and not is_api_path(request.path) and request.mimetype in FORM_TYPES:
+        offered = request.form.get(XSRF_COOKIE, "")  # the login and logout forms
+    expected = current_app.extensions["salvus"].auth.xsrf_expected(g.get("identity"))
+    if expected is None:
+        expected = request.cookies.get(XSRF_COOKIE, "")
+    return bool(expected) and hmac.compare_digest(expected.encode(), offered.encode())
 
 
 def xsrf_value() -> str:
-    """Return this browser's _xsrf value (from its cookie, or a new one set on this response)."""
+    """Return this browser's _xsrf value (bound to its login; else its cookie, or a new one set on this response)."""
+    expected = current_app.extensions["salvus"].auth.xsrf_expected(g.get("identity"))
+    if expected:
+        return expected
     value = request.cookies.get(XSRF_COOKIE)
     if not value:
         value = g.setdefault("new_xsrf", secrets.token_urlsafe(24))
@@ -213,17 +300,39 @@ def xsrf_value() -> str:
 
 
 def set_xsrf_cookie(response: Response) -> Response:
-    """Give browsers an _xsrf cookie (readable by scripts) to echo in X-XSRFToken."""
-    if XSRF_COOKIE not in request.cookies and not is_websocket():
-        response.set_cookie(XSRF_COOKIE, xsrf_value(), path="/", samesite="Lax", secure=request.is_secure)
+    """Give browsers an _xsrf cookie (readable by scripts) to echo in X-XSRFToken; re-bind it after login."""
+    if is_websocket():
+        return response
+    current = request.cookies.get(XSRF_COOKIE)
+    value = xsrf_value()
+    if current != value:
+        response.set_cookie(XSRF_COOKIE, value, path=(request.script_root or "") + "/", samesite="Lax",
+                            secure=request.is_secure)
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Install the auth checks and the login pages."""
+    """Install the identity middleware, the auth checks and the login pages."""
     from . import login
 
-    app.extensions["salvus"].auth = Auth(app.extensions["salvus"].config)
+    services = app.extensions["salvus"]
+    accounts = None
+    if getattr(services.config, "multi_user", False):
+        from salvus_local.accounts import Accounts
+
+        from .projects.workspace import init_workspace
+
+        workspace = init_workspace(app)
+        accounts = Accounts(workspace.store)
+        accounts.ensure_admin(getattr(services.config, "admin_user", "") or None)
+    services.auth = Auth(services.config, accounts)
+    if accounts is not None:
+        services.auth.workspace = workspace
+    app.wsgi_app = IdentityMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
     app.before_request(check_request)
     app.after_request(set_xsrf_cookie)
+    if accounts is not None:
+        from .accounts.policy import record_kernel_owner
+
+        app.after_request(record_kernel_owner)
     login.init_app(app)

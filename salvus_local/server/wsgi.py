@@ -68,7 +68,7 @@ def _worker_exit(server: Any, worker: Any) -> None:
     app = getattr(worker, "wsgi", None)
     services = getattr(app, "extensions", {}).get("salvus")
     for name, stop in (("kernels", lambda m: m.shutdown_all(now=True)), ("terminals", lambda m: m.shutdown_all()),
-                       ("workspace", lambda m: m.close())):
+                       ("mdns", lambda m: m.close()), ("workspace", lambda m: m.close())):
         manager = getattr(services, name, None)
         if manager is not None:
             stop(manager)

@@ -67,3 +67,47 @@ def computations(db: sqlite_utils.Database) -> None:
 def settings(db: sqlite_utils.Database) -> None:
     """Small key/value settings remembered across runs."""
     db["settings"].create({"key": str, "value": str}, pk="key")
+
+
+@migrations(name="0005_accounts")
+def accounts(db: sqlite_utils.Database) -> None:
+    """Users, login sessions, API tokens, project owners and collaborators (salvus_local/accounts)."""
+    db["users"].create(
+        {
+            "id": int,
+            "name": str,
+            "display_name": str,
+            "role": str,  # admin | teacher | student
+            "status": str,  # active | pending
+            "password_hash": str,  # argon2id; NULL: no password login (the token URL only)
+            "must_change_password": int,
+            "home_project": str,
+            "created": float,
+            "last_seen": float,
+            "deleted": float,  # time it was removed; NULL while it exists
+        },
+        pk="id",
+        not_null={"name", "role", "status", "created"},
+        defaults={"status": "active", "must_change_password": 0, "display_name": ""},
+    )
+    db.execute("create unique index users_live_name on users(name) where deleted is null")
+    db["login_sessions"].create(
+        {"id_hash": str, "user_id": int, "created": float, "last_seen": float, "address": str, "agent": str},
+        pk="id_hash",
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["login_sessions"].create_index(["user_id"])
+    db["api_tokens"].create(
+        {"id": int, "user_id": int, "prefix": str, "hash": str, "scope": str, "note": str,
+         "created": float, "expires": float, "last_used": float},
+        pk="id",
+        not_null={"user_id", "prefix", "hash", "scope", "created"},
+        foreign_keys=[("user_id", "users", "id")],
+    )
+    db["api_tokens"].create_index(["prefix"])
+    db["projects"].add_column("owner_id", int)  # NULL: the first admin's (projects from single-user days)
+    db["project_members"].create(
+        {"project_id": str, "user_id": int, "role": str},  # role: editor | viewer
+        pk=("project_id", "user_id"),
+        foreign_keys=[("project_id", "projects", "id"), ("user_id", "users", "id")],
+    )

@@ -123,6 +123,18 @@ def bind_http(ip: str, port: int) -> socket.socket:
     return sock
 
 
+def first_admin(config: Config) -> str:
+    """Make sure the first admin account exists (multi-user mode) and return its name; no connection stays open."""
+    from salvus_local.accounts import Accounts
+    from salvus_local.store.db import Store
+
+    store = Store.for_data_dir(config.data_dir)
+    try:
+        return Accounts(store).ensure_admin(config.admin_user or None)["name"]
+    finally:
+        store.close()
+
+
 def lan_hosts() -> list[str]:
     """Return this machine's host names and addresses (accepted as Host under --lan)."""
     name = socket.gethostname()
@@ -264,6 +276,9 @@ def serve(config: Config, start_web: Any = None) -> None:
                 if "." in host and host[0].isdigit() and not host.startswith("127."):
                     print(f"salvus-local: on your network: http://{host}:{config.port}/?token={config.token}",
                           file=sys.stderr)
+        if getattr(config, "multi_user", False):
+            print(f"salvus-local: multi-user mode; the URL above signs you in as the admin "
+                  f"{first_admin(config)!r}", file=sys.stderr)
         server_json = write_server_json(config, url)
         if start_web is not None:
             start_web(config, sock, url)

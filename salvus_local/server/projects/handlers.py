@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from salvus_local.server.accounts import projects_access
 from salvus_local.server.errors import APIError, get_json_body
 from salvus_local.store import paths
 from salvus_local.store.errors import BadRequest
@@ -35,7 +36,7 @@ def project_model(row: dict[str, Any], script_root: str | None = None) -> dict[s
     return {"id": row["id"], "title": row["title"], "path": row["path"], "in_place": bool(row["in_place"]),
             "origin": row["origin"], "created": _iso(row["created"]), "last_opened": _iso(row["last_opened"]),
             "archived": bool(row["archived"]), "deleted": _iso(row["deleted"]),
-            "url": f"{script_root}/p/{row['id']}/"}
+            "url": f"{script_root}/p/{row['id']}/", **{k: row[k] for k in ("owner", "role") if k in row}}
 
 
 def _jobs() -> Any:
@@ -51,25 +52,30 @@ def list_projects() -> Response:
     """List projects (``?archived=1`` includes archived ones, ``?deleted=1`` lists the trash)."""
     rows = workspace().projects.list(archived=request.args.get("archived") == "1",
                                      deleted=request.args.get("deleted") == "1")
-    return jsonify([project_model(r) for r in rows])
+    return jsonify([project_model(r) for r in projects_access.annotate(rows)])
 
 
 def create_project() -> Response:
     """Create ``{title}``, open ``{open: folder}`` in place, or clone ``{clone: url}`` (202 + job)."""
     body = get_json_body(required=True) or {}
+    projects_access.check_create(body)
     pm = workspace().projects
     if body.get("clone"):
         url, title, script_root = str(body["clone"]), body.get("title"), request.script_root
+        on_created = projects_access.owner_recorder()
 
         def clone(progress: Any) -> dict[str, Any]:
-            return project_model(pm.clone(url, title, progress), script_root)
+            row = pm.clone(url, title, progress)
+            on_created(row["id"])
+            return project_model(row, script_root)
 
         response = jsonify(_jobs().start("clone", clone))
         response.status_code = 202
         response.headers["Location"] = f"{request.script_root}/api/projects/jobs/{response.json['id']}"
         return response
     row = pm.open(str(body["open"]), body.get("title")) if body.get("open") else pm.create(body.get("title"), body.get("path"))
-    response = jsonify(project_model(row))
+    projects_access.created(row["id"])
+    response = jsonify(project_model(projects_access.annotate([row])[0]))
     response.status_code = 201
     return response
 
@@ -81,7 +87,7 @@ def get_job(job_id: str) -> Response:
 
 def get_project(project_id: str) -> Response:
     """One project."""
-    return jsonify(project_model(workspace().projects.get(project_id)))
+    return jsonify(project_model(projects_access.annotate([workspace().projects.get(project_id)])[0]))
 
 
 def patch_project(project_id: str) -> Response:
