@@ -183,6 +183,17 @@ def _add_project_commands() -> None:
 _add_project_commands()
 
 
+def _add_account_commands() -> None:
+    """Mount `salvus-local user ...` and `salvus-local token ...`."""
+    from salvus_local.accounts_cli import token, user
+
+    cli.add_command(user)
+    cli.add_command(token)
+
+
+_add_account_commands()
+
+
 def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:
     """Entry point of ``salvus-local`` and ``sage-salvus``: errors are one line, exit code 2."""
     try:

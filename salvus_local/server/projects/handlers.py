@@ -75,7 +75,7 @@ def create_project() -> Response:
         return response
     row = pm.open(str(body["open"]), body.get("title")) if body.get("open") else pm.create(body.get("title"), body.get("path"))
     projects_access.created(row["id"])
-    response = jsonify(project_model(projects_access.annotate([row])[0]))
+    response = jsonify(project_model(projects_access.annotate([pm.get(row["id"])])[0]))
     response.status_code = 201
     return response
 

@@ -28,10 +28,13 @@ def manager() -> TerminalManager:
 
 @bp.before_request
 def _known_project() -> None:
-    """404 for an unknown project under /p/<project_id>/, before any work (or websocket upgrade)."""
-    project_id = (request.view_args or {}).get("project_id")
+    """404 for an unknown project under /p/<project_id>/ or terminal, before any work (or websocket upgrade)."""
+    args = request.view_args or {}
+    project_id = args.get("project_id")
     if project_id is not None:
         project_scope(project_id)
+    if (request.endpoint or "").startswith("terminals.socket"):
+        manager().get(args.get("name", ""), project_id)  # a terminal of another project: 404 before the upgrade
 
 
 def list_terminals(project_id: str | None = None) -> Response:
