@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template_string, request
+from flask import Blueprint, Flask, Response, current_app, g, redirect, render_template, request
 
 from salvus_local.accounts.errors import TooManyAttempts
 
@@ -17,67 +17,16 @@ from .auth import safe_next, xsrf_ok, xsrf_value
 
 bp = Blueprint("login", __name__)
 
-PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · salvus-local</title>
-<style>
- body { font: 16px/1.5 system-ui, sans-serif; background: #f4f5f7; color: #222; margin: 0;
-        display: flex; min-height: 100vh; align-items: center; justify-content: center; }
- main { background: #fff; padding: 2rem 2.5rem; border-radius: 10px; box-shadow: 0 2px 12px #0002;
-        width: min(26rem, 90vw); }
- h1 { font-size: 1.3rem; margin: 0 0 .5rem; }
- p { color: #555; font-size: .9rem; }
- label { display: block; margin-top: .7rem; }
- input[type=password], input[type=text] { width: 100%; box-sizing: border-box; padding: .55rem; font: inherit;
-        border: 1px solid #bbb; border-radius: 6px; }
- button { margin-top: 1rem; padding: .5rem 1.2rem; font: inherit; border: 0; border-radius: 6px;
-        background: #2a6ebb; color: #fff; cursor: pointer; }
- .error { color: #b00020; }
- code { background: #eee; padding: 0 .2rem; border-radius: 3px; }
-</style></head>
-<body><main>
-<h1>salvus-local</h1>
-{% if kind == "logout" %}
-<p>Sign out of salvus-local on this browser?</p>
-<form method="post" action="{{ root }}/logout">
- <input type="hidden" name="_xsrf" value="{{ xsrf }}">
- <button type="submit">Sign out</button>
-</form>
-{% else %}
-{% if kind == "token" %}<p>Paste the token from the URL that <code>salvus-local</code> printed when it started
-(the part after <code>?token=</code>).</p>{% else %}<p>Sign in with your username and password.</p>{% endif %}
-{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
-<form method="post" action="{{ root }}/login">
- <input type="hidden" name="_xsrf" value="{{ xsrf }}">
- <input type="hidden" name="next" value="{{ next }}">
- {% if kind == "token" %}
- <label for="token">Token</label>
- <input type="password" id="token" name="token" autocomplete="current-password" autofocus required>
- {% else %}
- <label for="username">Username</label>
- <input type="text" id="username" name="username" value="{{ username }}" autocomplete="username"
-        autocapitalize="none" autofocus required>
- <label for="password">Password</label>
- <input type="password" id="password" name="password" autocomplete="current-password" required>
- {% endif %}
- <button type="submit">Sign in</button>
-</form>
-{% if kind == "password" %}<p>New here? Your teacher gives you a sign-up link or a class code:
-<a href="{{ root }}/signup">sign up</a>.</p>{% endif %}
-{% endif %}
-</main></body></html>
-"""
-
 
 def _page(error: str = "", status: int = 200, kind: str | None = None, retry_after: int | None = None) -> Response:
     """Render the login (or logout) form (the _xsrf cookie is set by auth's after_request)."""
     auth = current_app.extensions["salvus"].auth
     kind = kind or ("password" if auth.multi_user else "token")
-    html = render_template_string(PAGE, error=error, xsrf=xsrf_value(), kind=kind, root=request.script_root,
-                                  title="Sign out" if kind == "logout" else "Sign in",
-                                  next=safe_next(request.values.get("next")),
-                                  username=str(request.form.get("username", ""))[:64])
+    # The template lives with the pages (server/pages/templates/login.html).
+    html = render_template("login.html", error=error, xsrf=xsrf_value(), kind=kind, root=request.script_root,
+                           title="Sign out" if kind == "logout" else "Sign in",
+                           next=safe_next(request.values.get("next")),
+                           username=str(request.form.get("username", ""))[:64])
     response = Response(html, status=status, mimetype="text/html")
     response.headers["Cache-Control"] = "no-store"
     if retry_after:
