@@ -89,10 +89,13 @@ class IdentityMiddleware:
                 target = kernels.project_of(kernel.group(1))
                 _set_path(environ, identity, f"/p/{target}{path}")
                 return
-        if not (path == "/" or any(rule.match(path) for rule in _HOME_REWRITES) or _HISTORY_URL.match(path)):
+        listing = path.rstrip("/") == "/api/projects" and environ.get("REQUEST_METHOD") == "GET"
+        if not (path == "/" or listing or any(rule.match(path) for rule in _HOME_REWRITES) or _HISTORY_URL.match(path)):
             return
         home = services.auth.home_project(user)
         identity.home = home
+        if listing:
+            return  # the project list shows the home project from the first visit on
         if home == "default":
             return  # the first admin: the default project is theirs, URLs stay as in single-user mode
         if _HISTORY_URL.match(path):

@@ -23,7 +23,8 @@ from .identity import Identity
 # Any signed-in user reaches these, even while pending approval or before a forced password change.
 ALWAYS = ("/api/me",)
 PASSWORD_CHANGE = ("/api/me/password", "/change-password")
-STAFF_PREFIXES = ("/api/users", "/api/admin/", "/api/join", "/teacher", "/join")
+# The /teacher and /join pages render for anyone (static client pages); the API they call is what refuses.
+STAFF_PREFIXES = ("/api/users", "/api/admin/", "/api/join")
 STAFF_ROLES = ("admin", "teacher")
 # Routes only a project's owner (or an admin) may use, with their methods.
 _OWNER_ONLY = [
