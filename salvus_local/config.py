@@ -73,6 +73,14 @@ class Config:
     admin_user: str = setting("", "Name of the admin account made at the first multi-user start; empty: $USER or admin.")
     max_kernels_per_user: int = setting(8, "Sessions (kernels) one non-admin user may run at once; 0 no limit.")
     mdns: bool = setting(True, "Announce a multi-user server on the LAN by mDNS (_http._tcp) as HOST.local.")
+    # Publishing, embedding and the HTTP compute API (server/share, server/embed, server/compute_api)
+    execute_timeout: float = setting(30.0, "Default seconds a /api/v1/execute run may take before its session is killed.")
+    embed_origins: list = setting([], "Origins of pages allowed to embed live cells (embed.js) and run code without the token; empty: off.")
+    embed_rate_limit: int = setting(30, "Anonymous runs or embedded sessions one client address may start per minute.")
+    embed_timeout: float = setting(10.0, "Seconds an anonymous run may take (embedded cells: CPU seconds per session).")
+    embed_lifetime: int = setting(600, "Seconds an anonymous embedded session lives (it also ends after 120 s idle).")
+    embed_memory_limit: int = setting(1024, "Megabytes of address space an anonymous session may add.")
+    embed_max_sessions: int = setting(20, "Anonymous embedded sessions that may run at once.")
 
     # Not settings: filled in at start.
     extra: dict = field(default_factory=dict, metadata={"internal": True})

@@ -39,6 +39,8 @@ def services() -> Services:
 def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app for one salvus-local server."""
     from . import accounts, api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
+    from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
+    from . import compute_api, embed
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -62,4 +64,6 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     history.init_app(app)     # /api/history, /api/search
     pages.init_app(app)       # the HTML client
     accounts.init_app(app)    # /api/me, sign-up, tokens, users, join, collaborators, activity
+    compute_api.init_app(app) # /api/v1/execute, /service
+    embed.init_app(app)       # /embed.js, /embed/kernels (anonymous embedded cells), CORS for allowed origins
     return app

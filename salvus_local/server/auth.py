@@ -27,6 +27,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -118,6 +119,8 @@ class Auth:
         if config.ip not in WILDCARD_IPS:
             self.allowed_hosts.add(split_host(config.ip)[0])
         self.allowed_origins = {key for key in map(origin_key, config.allow_origins) if key}
+        # Services reachable without login add a check here (shares, embedding); see register_public.
+        self.public_checks: list[Callable[[], bool]] = []
 
     # -- credentials ---------------------------------------------------------------------
     def token_ok(self, candidate: str | None) -> bool:
@@ -248,6 +251,11 @@ def check_request() -> Response | None:
     g.auth_method = {"apitoken": "token"}.get(identity.method or "", identity.method)
     if not auth.host_ok(request.host):
         return _refuse("Host not allowed; add it with --allow-host")
+    g.public = False
+    explicit = identity.method in ("token", "apitoken")  # a token in the request: never anonymous
+    if auth.public_checks and not explicit and any(c() for c in auth.public_checks):
+        g.public = True  # an anonymous request its service vouched for (it checks Origin itself)
+        return None
     websocket = is_websocket()
     if (websocket or request.method in UNSAFE_METHODS) and not auth.origin_ok(request):
         return _refuse("Origin not allowed")
@@ -309,6 +317,11 @@ def set_xsrf_cookie(response: Response) -> Response:
         response.set_cookie(XSRF_COOKIE, value, path=(request.script_root or "") + "/", samesite="Lax",
                             secure=request.is_secure)
     return response
+
+
+def register_public(app: Flask, check: Callable[[], bool]) -> None:
+    """Let requests for which ``check()`` is true through without login (``g.public`` set, no cookie rights)."""
+    app.extensions["salvus"].auth.public_checks.append(check)
 
 
 def init_app(app: Flask) -> None:

@@ -101,10 +101,14 @@ class KernelManager(KernelRouter):
         return str(target)
 
     def start(self, name: str | None = None, path: str | None = None, cwd: str | None = None,
-              root: str | os.PathLike[str] | None = None, project_id: str = DEFAULT_ID) -> dict[str, Any]:
-        """Start a kernel of spec ``name`` in ``path`` (relative to ``root``) or ``cwd``; return its model."""
+              root: str | os.PathLike[str] | None = None, project_id: str = DEFAULT_ID,
+              limits: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Start a kernel of spec ``name`` in ``path`` (relative to ``root``) or ``cwd``; return its model.
+
+        ``limits`` overrides some of the configured session limits (e.g. anonymous embedded sessions)."""
         kind, spec_name = self.specs.resolve(name)
         kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path, root))
+        kernel.limits = dict(limits or {})
         self._spawn(kernel)
         with self._lock:
             self._kernels[kernel.id] = kernel
@@ -119,7 +123,8 @@ class KernelManager(KernelRouter):
             "kernel_id": kernel.id, "cwd": kernel.cwd, "env": {"SALVUS_KERNEL_ID": kernel.id},
             "limits": {"cpu": c.cpu_limit, "memory_mb": c.memory_limit, "nproc": c.nproc_limit,
                        "fsize_mb": c.fsize_limit, "nofile": c.nofile_limit, "idle_timeout": c.idle_timeout,
-                       "max_lifetime": c.max_lifetime, "output_limit": c.output_limit},
+                       "max_lifetime": c.max_lifetime, "output_limit": c.output_limit,
+                       **getattr(kernel, "limits", {})},
             "uid": self.uid, "gid": self.gid,
         }
 

@@ -1,0 +1,142 @@
+"""Run one piece of code and wait for its whole answer: in a fresh forked session, or in a running kernel.
+
+A fresh session talks to the forker directly (no KernelManager entry, no websocket, no
+kernel_info round trip): fork, one execute_request, collect until the reply and ``idle``,
+close the connection (the child exits when its connection closes).  That keeps a ``2+2``
+request at about one fork plus one round trip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import Any
+
+from salvus_local.config import Config
+from salvus_local.protocol import Channel, ConnectionClosed, MsgType, ProtocolError, Verb, new_message
+
+from ..errors import APIError
+from ..kernels.forker_client import ForkerError
+from ..kernels.kernel import frame_to_msg, msg_to_frame
+from ..kernels.manager import KernelManager, KernelUnavailable
+from .collect import Collector
+
+KINDS = ("sage", "python")
+
+
+def execute_request(code: str, session: str) -> dict[str, Any]:
+    """Build the execute_request of one API call (no stdin: nobody could answer it)."""
+    content = {"code": code, "silent": False, "store_history": True, "user_expressions": {},
+               "allow_stdin": False, "stop_on_error": True}
+    return new_message(MsgType.EXECUTE_REQUEST, content, Channel.SHELL, session)
+
+
+class _CollectSink:
+    """A kernel sink that feeds one Collector and wakes the waiting request when it is done."""
+
+    def __init__(self, collector: Collector) -> None:
+        self.collector = collector
+        self.finished = threading.Event()
+
+    def send_msg(self, msg: dict[str, Any]) -> None:
+        self.collector.feed(msg)
+        if msg.get("msg_type") == MsgType.STATUS and msg["content"].get("execution_state") == "dead":
+            self.collector.died("the kernel died")
+        if self.collector.done or (self.collector.reply is not None and self.collector.error
+                                   and self.collector.error.get("ename") == "KernelDied"):
+            self.finished.set()
+
+    def close(self) -> None:
+        if not self.collector.done:
+            self.collector.died("the kernel was shut down")
+        self.finished.set()
+
+
+class Runner:
+    """Executes code for the HTTP compute API and the SageCell ``/service`` endpoint."""
+
+    def __init__(self, config: Config, kernels: KernelManager) -> None:
+        self.config = config
+        self.kernels = kernels
+        self.cwd = os.path.join(config.data_dir, "compute")
+        os.makedirs(self.cwd, exist_ok=True)
+        if kernels.uid is not None:
+            os.chown(self.cwd, kernels.uid, kernels.gid)  # fresh sessions run as that uid and may write files
+
+    def kind(self, name: str | None) -> str:
+        """Map the API's ``kernel`` field to a running forker kind; raise a 400 naming the field."""
+        available = [k for k in KINDS if k in self.kernels.forkers]
+        if name is None:
+            default = self.config.kernel if self.config.kernel in available else (available or ["python"])[0]
+            return default
+        if name not in KINDS:
+            raise APIError(400, f"'kernel' must be one of {', '.join(KINDS)}, not {name!r}")
+        if name not in available:
+            raise APIError(400, f"'kernel': no {name} compute server runs here; use {' or '.join(available)}")
+        return name
+
+    def limits(self, timeout: float, tight: bool) -> dict[str, Any]:
+        """Return the forker limits of a fresh session (tighter for anonymous callers)."""
+        c = self.config
+        cpu = int(timeout) + 2
+        memory = c.memory_limit if not tight else min(c.memory_limit, c.embed_memory_limit)
+        return {"cpu": min(cpu, c.cpu_limit), "memory_mb": memory, "nproc": c.nproc_limit if not tight else 32,
+                "fsize_mb": c.fsize_limit if not tight else 16, "nofile": c.nofile_limit,
+                "idle_timeout": 0, "max_lifetime": int(timeout) + 5, "output_limit": c.output_limit}
+
+    def run_fresh(self, code: str, kind: str, timeout: float, tight: bool = False) -> Collector:
+        """Run code in a new forked session that ends with the request; return its Collector."""
+        forker = self.kernels.forkers[kind]
+        kernel_id = "api-" + uuid.uuid4().hex
+        start = {"kernel_id": kernel_id, "cwd": self.cwd, "env": {"SALVUS_KERNEL_ID": kernel_id},
+                 "limits": self.limits(timeout, tight), "uid": self.kernels.uid, "gid": self.kernels.gid}
+        try:
+            conn, _started = forker.start(start)
+        except ForkerError as exc:
+            raise APIError(503, f"Could not start a session: {exc}") from exc
+        request = execute_request(code, uuid.uuid4().hex)
+        collector = Collector(request["header"]["msg_id"])
+        deadline = time.monotonic() + timeout
+        try:
+            conn.send(msg_to_frame(request))
+            while not collector.done:
+                conn.sock.settimeout(max(0.001, deadline - time.monotonic()))
+                frame = conn.recv()
+                if frame.get("type") == Verb.MSG:
+                    collector.feed(frame_to_msg(frame))
+        except (TimeoutError, socket.timeout):
+            collector.timeout(timeout)
+            self._kill(forker, kernel_id)
+        except (ConnectionClosed, OSError, ProtocolError) as exc:
+            collector.died(str(exc) or type(exc).__name__)
+        finally:
+            conn.close()  # the child exits when its connection closes; the forker reaps it
+        return collector
+
+    def _kill(self, forker: Any, kernel_id: str) -> None:
+        """Stop a session's process group now (a timed-out request)."""
+        try:
+            forker.kill(kernel_id, 0.5)
+        except ForkerError:
+            pass  # already gone
+
+    def run_in_kernel(self, kernel_id: str, code: str, timeout: float) -> Collector:
+        """Run code in a running kernel (state carries over); on timeout the kernel is shut down."""
+        kernel = self.kernels.get(kernel_id)
+        request = execute_request(code, kernel.session)
+        sink = _CollectSink(Collector(request["header"]["msg_id"]))
+        self.kernels.attach(kernel_id, sink)
+        try:
+            try:
+                self.kernels.send(kernel_id, request, sink)
+            except KernelUnavailable as exc:
+                raise APIError(409, f"'session' {kernel_id} cannot run code: {exc}") from exc
+            if not sink.finished.wait(timeout):
+                sink.collector.timeout(timeout)
+                self.kernels.shutdown(kernel_id, now=True)
+        finally:
+            self.kernels.detach(kernel_id, sink)
+        return sink.collector
