@@ -1,0 +1,87 @@
+"""Benchmark of the HTTP compute API (issue 13) against a real ``salvus-local`` on a free port.
+
+    python bench/api_bench.py [--clients 16] [--seconds 10]
+
+For ``2+2`` and ``factor(2^64-1)`` (Sage; Python's sympy-free ``2+2`` too), 16 client threads
+POST ``/api/v1/execute`` over loopback as fast as they can (keep-alive HTTP, each request a fresh
+forked session), then report requests per second and the p50/p99 latency as a Markdown table,
+beside the issue's target (>= 500 requests/s, p99 <= 1 s on 2 cores).  No asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from projects_bench import Server  # noqa: E402  (same real-server harness)
+
+
+def load(server: Server, body: dict, clients: int, seconds: float) -> tuple[float, float, float, int]:
+    """Run clients threads for seconds; return (requests/s, p50 s, p99 s, errors)."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+
+    def client() -> None:
+        http = requests.Session()
+        http.headers["Authorization"] = f"token {server.token}"
+        mine: list[float] = []
+        while time.monotonic() < stop:
+            t0 = time.perf_counter()
+            r = http.post(server.base + "/api/v1/execute", json=body, timeout=120)
+            mine.append(time.perf_counter() - t0)
+            if r.status_code != 200 or r.json().get("status") != "ok":
+                with lock:
+                    errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies) / elapsed, statistics.median(latencies), p99, errors[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    args = parser.parse_args()
+    data = Path(tempfile.mkdtemp(prefix="api-bench-"))
+    data.chmod(0o755)  # a root server runs sessions as another uid, which must enter the data dir
+    (data / "data").mkdir(parents=True)
+    server = Server(data / "data", kernels=("sage", "python"))
+    try:
+        cases = [("`2+2`, Sage", {"code": "2+2", "kernel": "sage"}),
+                 ("`factor(2^64-1)`, Sage", {"code": "factor(2^64-1)", "kernel": "sage"}),
+                 ("`2+2`, Python", {"code": "2+2", "kernel": "python"})]
+        rows = []
+        for label, body in cases:
+            load(server, body, args.clients, 1.0)  # warm up (spare children, connections)
+            rate, p50, p99, errors = load(server, body, args.clients, args.seconds)
+            rows.append(f"| {label} | {rate:.0f} req/s | {p50 * 1000:.0f} ms | {p99 * 1000:.0f} ms | {errors} |")
+        print(f"\n{args.clients} concurrent clients, {args.seconds:g} s each, fresh forked session per request:\n")
+        print("| code | throughput (target ≥ 500 req/s) | p50 | p99 (target ≤ 1 s) | errors |")
+        print("|---|---|---|---|---|")
+        print("\n".join(rows))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
