@@ -51,6 +51,7 @@ const options = {
     teacher: "src/accounts/teacher.js",
     slips: "src/accounts/slips.js",
     join: "src/accounts/join.js",
+    share: "src/share/share.js",
   },
   absWorkingDir: here,
   bundle: true,

@@ -40,7 +40,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     """Build the Flask app for one salvus-local server."""
     from . import accounts, api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
     from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
-    from . import compute_api, embed
+    from . import compute_api, embed, share
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -65,5 +65,6 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     pages.init_app(app)       # the HTML client
     accounts.init_app(app)    # /api/me, sign-up, tokens, users, join, collaborators, activity
     compute_api.init_app(app) # /api/v1/execute, /service
+    share.init_app(app)       # /share/<slug>/ read-only pages, /api/shares, /api/export
     embed.init_app(app)       # /embed.js, /embed/kernels (anonymous embedded cells), CORS for allowed origins
     return app

@@ -111,3 +111,22 @@ def accounts(db: sqlite_utils.Database) -> None:
         pk=("project_id", "user_id"),
         foreign_keys=[("project_id", "projects", "id"), ("user_id", "users", "id")],
     )
+
+
+@migrations(name="0006_shares")
+def shares(db: sqlite_utils.Database) -> None:
+    """Published files and folders: read-only at /share/<slug>/ (server/share)."""
+    db["shares"].create(
+        {
+            "slug": str,
+            "project_id": str,
+            "path": str,  # API path inside the project ("" = its top folder)
+            "kind": str,  # "file" or "directory"
+            "public": int,  # 1: no login needed to view
+            "created": float,
+        },
+        pk="slug",
+        not_null={"project_id", "path", "kind", "created"},
+        defaults={"public": 1},
+    )
+    db["shares"].create_index(["project_id", "path"], unique=True)
