@@ -21,7 +21,7 @@ function renderNotebook(nb) {
   const cells = h("div", { class: "cells share-cells" });
   for (const cell of nb.cells || []) {
     const source = joinText(cell.source);
-    const row = h("div", { class: `cell ${cell.cell_type}-cell share-cell` });
+    const row = h("div", { class: `cell ${cell.cell_type}-cell share-cell is-rendered` });
     const prompt = h("div", { class: "prompt" });
     const body = h("div", { class: "cell-body" });
     if (cell.cell_type === "markdown") {
@@ -56,9 +56,9 @@ function renderDirectory(item) {
 }
 
 function renderFile(item) {
-  if (item.format === "base64" && /^image\//.test(item.mimetype || "")) return h("img", { class: "share-image", src: rawUrl(item.path), alt: item.name });
+  if (item.format === "base64" && /^image\//.test(item.mimetype || "")) return h("img", { class: "share-image", src: rawUrl(rest), alt: item.name });
   if (item.format === "text") return h("pre", { class: "share-text" }, item.content);
-  return h("p", {}, "This file cannot be shown here: ", h("a", { href: rawUrl(item.path, true) }, "download it"), ".");
+  return h("p", {}, "This file cannot be shown here: ", h("a", { href: rawUrl(rest, true) }, "download it"), ".");
 }
 
 /** The "Copy into my project" control, shown only when the viewer is signed in to this server. */
@@ -71,13 +71,13 @@ async function copyControl(item) {
   }
   const select = h("select", { class: "share-project", "aria-label": "Project to copy into" },
     ...list.map((p) => h("option", { value: p.id }, p.title || p.id)));
-  const button = h("button", { class: "btn primary", onclick: async () => {
+  const button = h("button", { class: "primary", onclick: async () => {
     button.disabled = true;
     try {
-      const model = await rootApi("POST", `api/shares/${encodeURIComponent(slug)}/copy`, { path: item.type === "directory" ? "" : item.path, project: select.value });
+      const model = await rootApi("POST", `api/shares/${encodeURIComponent(slug)}/copy`, { path: rest, project: select.value });
       const where = projectBase(select.value) + (model.type === "notebook" ? "notebooks/" : "edit/") + encodePath(model.path);
       toast(`Copied to ${model.path}`);
-      const open = h("a", { class: "btn", href: where }, `Open ${model.name}`);
+      const open = h("a", { class: "tool", href: where }, `Open ${model.name}`);
       button.after(open);
     } catch (err) {
       toast(`Copy failed: ${err.message}`);
@@ -106,7 +106,7 @@ async function main() {
   const crumbs = h("span", { class: "share-title" }, h("span", { class: "logo" }, "S"), h("a", { href: shareUrl("") }, share.title));
   if (share.kind === "directory" && item.path) crumbs.append(" / ", item.path);
   const tools = h("span", { class: "share-tools" }, h("span", { class: "badge" }, "Read-only"));
-  if (item.type !== "directory") tools.append(h("a", { class: "btn", href: rawUrl(item.path, true), download: name }, "Download"));
+  if (item.type !== "directory") tools.append(h("a", { class: "tool", href: rawUrl(rest, true), download: name }, "Download"));
   head.append(crumbs, h("span", { class: "spacer" }), tools);
   if (item.type === "notebook") main.append(renderNotebook(item.content));
   else if (item.type === "directory") main.append(renderDirectory(item));

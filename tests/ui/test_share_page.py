@@ -1,0 +1,70 @@
+"""The read-only share page in real Chromium: outputs, math, inert untrusted HTML, no login, copy."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+from playwright.sync_api import expect
+
+from tests.conftest import Server
+
+from .conftest import signin
+
+NB = nbformat.v4.new_notebook(cells=[
+    nbformat.v4.new_markdown_cell("# Shared title\n\nEuler: $e^{i\\pi}+1=0$"),
+    nbformat.v4.new_code_cell("factor(2^64-1)", execution_count=3, outputs=[nbformat.v4.new_output(
+        "execute_result", execution_count=3, data={"text/plain": "3 * 5 * 17 * 257 * 641 * 65537 * 6700417"})]),
+    nbformat.v4.new_code_cell("evil()", execution_count=4, outputs=[nbformat.v4.new_output(
+        "display_data", data={"text/html": "<b class='bold-out'>bold</b><img src=x onerror=\"window.pwned=1\">"
+                                           "<script>window.pwned=2</script>", "text/plain": "evil"})]),
+])
+SHOTS = os.environ.get("SALVUS_SCREENSHOTS")
+
+
+def _publish(client: Server, path: str) -> dict:
+    r = client.put(f"/api/contents/{path}", json={"type": "notebook", "format": "json",
+                                                  "content": json.loads(nbformat.writes(NB))})
+    assert r.status_code in (200, 201), r.text
+    r = client.post("/api/shares", json={"path": path})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_share_page_renders_outputs_and_math_without_login(page: object, client: Server) -> None:
+    share = _publish(client, "share-ui.ipynb")
+    page.goto(client.url(share["url"]))  # a fresh browser: no token, no cookie
+    expect(page.locator("h1", has_text="Shared title")).to_be_visible()
+    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.locator(".output", has_text="6700417")).to_be_visible()
+    expect(page.locator(".bold-out")).to_have_text("bold")
+    expect(page.locator("body[data-ready='1']")).to_be_attached()
+    assert page.evaluate("window.pwned") is None  # untrusted HTML stayed inert
+    assert page.locator(".share-copy").count() == 0  # a public viewer only reads
+    assert page.locator(".cm-content[contenteditable='true']").count() == 0
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/share-desktop.png", full_page=True)
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=f"{SHOTS}/share-phone.png", full_page=True)
+    assert not page.errors
+
+
+def test_signed_in_viewer_copies_into_a_project(page: object, client: Server) -> None:
+    share = _publish(client, "share-copy.ipynb")
+    signin(page, client, share["url"])
+    page.locator(".share-copy button").click()
+    expect(page.locator(".toast").first).to_be_visible()
+    assert page.locator(".toast").first.text_content().startswith("Copied"), page.locator(".toast").all_text_contents()
+    expect(page.locator(".share-copy a", has_text="Open")).to_be_visible()
+    page.locator(".share-copy a").click()
+    expect(page.locator(".cell").first).to_be_visible()
+    assert "/notebooks/share-copy-1.ipynb" in page.url
+    assert not page.errors
+
+
+def test_unpublished_share_is_gone(page: object, client: Server) -> None:
+    share = _publish(client, "share-gone.ipynb")
+    assert client.delete(f"/api/shares/{share['slug']}").status_code == 204
+    response = page.goto(client.url(share["url"]))
+    assert response.status == 404
