@@ -150,6 +150,7 @@ setup(
         "ipywidgets",
         "comm",
         "nbformat",
+        "nbconvert",  # export to HTML (and PDF through Chromium or LaTeX)
         "sqlite-utils",
         "GitPython",
         "watchdog",

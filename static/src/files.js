@@ -8,6 +8,7 @@ import { downloadFile, formatSize, icon, uploadFile } from "./filetransfer.js";
 import { topbar } from "./chrome.js";
 import { ChangeFeed } from "./events.js";
 import { h, toast, ask } from "./dom.js";
+import { publishDialog } from "./share/publish.js";
 
 const BINARY = /\.(png|jpe?g|gif|webp|bmp|ico|pdf|zip|gz|tgz|bz2|xz|tar|whl|so|o|a|pyc|sobj|mp[34]|wav|ogg|webm|xlsx?|docx?|pptx?|odt|sqlite|db)$/i;
 
@@ -48,6 +49,7 @@ class FileBrowser {
       btn("Move", "Move to another folder", () => this.move(), "sel-any move"),
       btn("Copy", "Copy into a folder", () => this.copy(), "sel-files copy"),
       btn("Download", "Download", () => this.download(), "sel-files download"),
+      btn("Publish", "Publish read-only (a link anyone can open); export notebooks", () => this.publish(), "sel-one publish"),
       btn("Delete", "Move to the trash (Delete)", () => this.remove(), "sel-any delete"),
     ];
     const toolbar = h(
@@ -204,6 +206,11 @@ class FileBrowser {
     } catch (err) {
       toast(`Could not create ${name}: ${err.message}`, 6000);
     }
+  }
+
+  publish() {
+    const [item] = this.chosen();
+    if (item) publishDialog({ project: this.pid, path: item.path, name: item.name, isNotebook: item.type === "notebook" });
   }
 
   async rename() {

@@ -14,6 +14,7 @@ import { ChangeFeed } from "./events.js";
 import { ConflictBar, externalChangeOf } from "./conflict.js";
 import { HistoryPanel } from "./historypanel.js";
 import { takeJump } from "./searchbox.js";
+import { publishDialog } from "./share/publish.js";
 
 const SAVE_TEXT = { saved: "All changes saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed, retrying", conflict: "Changed on disk" };
 
@@ -89,6 +90,7 @@ class NotebookPage {
       h("span", { class: "sep" }),
       this.typeSelect,
       h("span", { class: "spacer" }),
+      btn("Publish", "Publish read-only, export to HTML or PDF", () => publishDialog({ project: projectId(), path: this.path, name: this.path.split("/").pop(), isNotebook: true }), "publish-button"),
       btn("History", "Earlier versions: view, compare, restore", () => this.history.toggle(), "history-button"),
       btn("Keys", "Keyboard shortcuts (H)", () => this.showShortcuts()),
     );

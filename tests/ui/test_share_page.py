@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import nbformat
 from playwright.sync_api import expect
@@ -68,3 +69,52 @@ def test_unpublished_share_is_gone(page: object, client: Server) -> None:
     assert client.delete(f"/api/shares/{share['slug']}").status_code == 204
     response = page.goto(client.url(share["url"]))
     assert response.status == 404
+
+
+def test_publish_from_the_file_browser_and_unpublish(page: object, client: Server, browser: object) -> None:
+    from .workspace_helpers import mkdir, put_text, unique
+
+    folder = unique("pubdir")
+    mkdir(client, folder)
+    put_text(client, f"{folder}/readme.txt", "published words")
+    signin(page, client, "/files/")
+    row = page.locator("tr.file-row", has=page.locator(".file-link", has_text=folder))
+    row.locator("input[type=checkbox]").check()
+    page.locator("button.publish").click()
+    page.locator(".publish-dialog button.publish-now").click()
+    link = page.locator(".publish-dialog .share-link")
+    expect(link).to_have_value(re.compile(r"/share/pubdir-[a-z0-9-]+/$"))
+    url = link.input_value()
+    if SHOTS:
+        page.screenshot(path=f"{SHOTS}/publish-dialog.png")
+    # Another browser, with no login, reads the folder and opens the file.
+    other = browser.new_context().new_page()
+    other.goto(url)
+    other.locator(".share-list a", has_text="readme.txt").click()
+    expect(other.locator(".share-text")).to_have_text("published words")
+    page.locator(".publish-dialog button.unpublish").click()
+    expect(page.locator(".publish-dialog button.publish-now")).to_be_visible()
+    assert other.goto(url).status == 404
+    other.context.close()
+    assert not page.errors
+
+
+def test_publish_and_export_from_the_notebook_page(page: object, client: Server) -> None:
+    from .conftest import open_notebook
+
+    _publish(client, "nb-export.ipynb")
+    open_notebook(page, client, "nb-export.ipynb")
+    page.locator("button.publish-button").click()
+    expect(page.locator(".publish-dialog .share-link")).to_have_value(re.compile(r"/share/nb-export-"))
+    with page.expect_download() as info:
+        page.locator(".publish-dialog a.export-html").click()
+    assert info.value.suggested_filename == "nb-export.html"
+    html = open(info.value.path(), encoding="utf-8").read()
+    assert "6700417" in html
+    with page.expect_download() as info:
+        page.locator(".publish-dialog a.export-pdf").click()
+    assert open(info.value.path(), "rb").read(5) == b"%PDF-"
+    if SHOTS:
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.screenshot(path=f"{SHOTS}/publish-phone.png")
+    assert not page.errors
