@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request
 
 from .. import services
+from ..access import project_role
 from ..errors import APIError, get_json_body
 from .collect import Collector
 
@@ -45,6 +46,7 @@ def run(code: Any, kernel: str | None, timeout: Any, session: str | None) -> Col
     if session is not None:
         if kernel is not None:
             raise APIError(400, "'kernel' and 'session' exclude each other: a session already has its kernel")
+        project_role(s.kernels.project_of(s.kernels.get(session).id), "editor")  # 404 first for unknown kernels
         return s.runner.run_in_kernel(session, code, seconds)
     return s.runner.run_fresh(code, s.runner.kind(kernel), seconds, tight=anonymous)
 

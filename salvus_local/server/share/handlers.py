@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, redirect, request
 
 from .. import services
+from ..access import project_role
 from ..errors import APIError, get_json_body
 from ..pages import render_page
 from .export import ExportError, read, to_html, to_pdf
@@ -25,13 +26,13 @@ def _shares() -> Any:
     return services().shares
 
 
-def _project(value: Any) -> str:
-    """Return a project id from a request field (default project when absent)."""
+def _project(value: Any, needed: str = "editor") -> str:
+    """Return a project id from a request field (default project when absent), checking the requester's role."""
     if value is None or value == "":
-        return "default"
+        value = "default"
     if not isinstance(value, str):
         raise APIError(400, f"'project' must be a project id (a string), not {type(value).__name__}")
-    return value
+    return project_role(value, needed)
 
 
 @bp.get("/share/<slug>/", defaults={"rest": ""})
@@ -85,12 +86,15 @@ def publish() -> tuple[Response, int]:
 def list_shares() -> Response:
     """List shares (``?project=`` and ``?path=`` narrow it)."""
     project = request.args.get("project")
-    return jsonify(_shares().list(project, request.args.get("path")))
+    if project is None and getattr(services().auth, "multi_user", False):
+        project = "default"  # in multi-user mode one lists the shares of a project one may see
+    return jsonify(_shares().list(project if project is None else _project(project, "viewer"), request.args.get("path")))
 
 
 @bp.delete("/api/shares/<slug>")
 def unpublish(slug: str) -> tuple[str, int]:
     """Unpublish a share (its files stay in the project)."""
+    project_role(_shares().get(slug)["project_id"], "editor")
     _shares().unpublish(slug)
     return "", 204
 
@@ -118,7 +122,7 @@ def export() -> Response:
     path = request.args.get("path", "")
     if not path.endswith(".ipynb"):
         raise APIError(400, f"'path' must name a notebook (.ipynb), not {path!r}")
-    cm = services().workspace.contents(_project(request.args.get("project")))
+    cm = services().workspace.contents(_project(request.args.get("project"), "viewer"))
     model = cm.get(path, type="notebook")
     title = path.rsplit("/", 1)[-1][: -len(".ipynb")]
     try:
