@@ -98,7 +98,11 @@ class ProjectsPage {
             share,
           ];
     const shared = p.role && p.role !== "owner"
-      ? h("span", { class: `role-badge role-${p.role}`, title: p.role === "viewer" ? "You can read but not change it" : "" }, p.role === "admin" ? `${p.owner}'s` : `${p.role} · ${p.owner}'s`)
+      ? h(
+          "span",
+          { class: `role-badge role-${p.role}`, title: p.role === "viewer" ? "You can read its files and outputs, not change them or run code" : "" },
+          { viewer: `Read only · shared by ${p.owner}`, editor: `Editor · shared by ${p.owner}` }[p.role] || `${p.owner}'s project`,
+        )
       : null;
     const base = projectBase(p.id);
     return h(

@@ -83,15 +83,18 @@ async function postText(path, text, type) {
   return data;
 }
 
+/** A Date from what the API gives: seconds since the epoch (accounts) or an ISO string (projects). */
+export const toDate = (t) => new Date(typeof t === "number" ? t * 1000 : t);
+
 /** A short local date and time, or `fallback` for none. */
-export function when(iso, fallback = "never") {
-  return iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : fallback;
+export function when(t, fallback = "never") {
+  return t ? toDate(t).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : fallback;
 }
 
 /** A compact date and time for tables ("Nov 30, 14:05"; the year when it is not this one). */
-export function short(iso, fallback = "never") {
-  if (!iso) return fallback;
-  const d = new Date(iso);
+export function short(t, fallback = "never") {
+  if (!t) return fallback;
+  const d = toDate(t);
   const year = d.getFullYear() === new Date().getFullYear() ? undefined : "numeric";
   return d.toLocaleString([], { month: "short", day: "numeric", year, hour: "2-digit", minute: "2-digit" });
 }

@@ -3,14 +3,21 @@
 // server again) to /teacher/slips, a page of login slips to print and cut.
 import { rootUrl } from "../api.js";
 import { h, toast } from "../dom.js";
-import { users } from "./api.js";
+import { users, join } from "./api.js";
 
 export const SLIPS_KEY = "salvus.slips";
 
-/** Keep the one-time passwords for the slips page of this tab. */
-export function keepSlips(created) {
+/** Keep the one-time passwords for the slips page of this tab, with the address students sign in at. */
+export async function keepSlips(created) {
+  // The teacher may browse at 127.0.0.1: the slips carry the LAN address of the join link.
+  let origin = location.href;
+  try {
+    origin = (await join.get()).url;
+  } catch {
+    // The page's own address, then.
+  }
   const old = readSlips();
-  sessionStorage.setItem(SLIPS_KEY, JSON.stringify({ made: new Date().toISOString(), login: new URL(`${rootUrl()}login`, location.href).href, slips: [...old.slips, ...created] }));
+  sessionStorage.setItem(SLIPS_KEY, JSON.stringify({ made: new Date().toISOString(), login: new URL(`${rootUrl()}login`, origin).href, slips: [...old.slips, ...created] }));
 }
 
 /** {made, login, slips: [{username, display_name, one_time_password}]} of this tab. */
@@ -48,7 +55,7 @@ export function importSection(onDone) {
           return;
         }
         submit.disabled = false;
-        if (r.created.length) keepSlips(r.created);
+        if (r.created.length) await keepSlips(r.created);
         result.replaceChildren(
           ...[
           h("p", { class: "import-summary" }, `${r.created.length} account${r.created.length === 1 ? "" : "s"} made.`, r.errors.length ? ` ${r.errors.length} line${r.errors.length === 1 ? "" : "s"} skipped:` : ""),

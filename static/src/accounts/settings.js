@@ -124,9 +124,10 @@ class SettingsPage {
     }
     note.value = "";
     this.showTokens();
+    const api = `${location.origin}${rootUrl()}api/me`;
     await showSecret(
       "New API token",
-      `Use it as the header  Authorization: token ${made.token.slice(0, 6)}…  (on ${location.origin}${rootUrl()}api/…).`,
+      h("span", {}, "Programs send it in a header, for example: ", h("code", { class: "example" }, `curl -H "Authorization: token ${made.token.slice(0, 8)}…" ${api}`)),
       made.token,
       "Copy it now: it is shown only this once. Revoke it here when you no longer need it.",
     );

@@ -7,7 +7,7 @@ import { h } from "../dom.js";
 import { account, me } from "./api.js";
 import { authCard, field, formError, nextUrl } from "./ui.js";
 
-const USERNAME_RULE = "Lower-case letters, digits, - and _, starting with a letter.";
+const USERNAME_RULE = "2 to 32 lower-case letters, digits, dots, dashes or underscores; starting with a letter.";
 const POLL_MS = 3000;
 
 function pendingCard(user) {

@@ -12,7 +12,7 @@ function slip(s, login) {
     "article",
     { class: "slip" },
     h("div", { class: "slip-name" }, s.display_name || s.username),
-    h("dl", {}, h("dt", {}, "Address"), h("dd", {}, login), h("dt", {}, "Username"), h("dd", { class: "slip-user" }, s.username), h("dt", {}, "Password"), h("dd", { class: "slip-password" }, s.one_time_password)),
+    h("dl", {}, h("dt", {}, "Address"), h("dd", { class: "slip-address" }, login.replace(/^https?:\/\//, "")), h("dt", {}, "Username"), h("dd", { class: "slip-user" }, s.username), h("dt", {}, "Password"), h("dd", { class: "slip-password" }, s.one_time_password)),
     h("div", { class: "slip-note" }, "You choose your own password when you first sign in."),
   );
 }
