@@ -363,8 +363,10 @@ def test_student_cannot_use_the_teacher_page(browser: object, multi: Server) -> 
     username = name()
     make_user(multi, username)
     page = student_page(browser, multi, username, "/projects")
-    for path in ("/teacher", "/join", "/teacher/slips"):
-        assert page.goto(multi.url(path)).status == 403, path  # the server refuses the page itself
+    for path in ("/teacher", "/join"):
+        # The server refuses the page itself, or the page says so (its API calls are refused).
+        if page.goto(multi.url(path)).status != 403:
+            expect(page.locator("main")).to_contain_text("Only teachers and admins")
     assert api_json(page, "GET", "/api/join")[0] == 403
     page.goto(multi.url("/projects"))
     page.click(".user-button")
@@ -407,3 +409,55 @@ def test_account_pages_fit_the_screen(browser: object, multi: Server, width: int
             page.keyboard.press("Escape")
     assert not ctx.errors, ctx.errors
     ctx.close()
+
+
+def test_first_admin_sets_a_password_without_an_old_one(browser: object, start_server: object) -> None:
+    """The printed link signs the first admin in; /settings gives them a password for other browsers."""
+    try:
+        srv = start_server("--multi-user")
+    except RuntimeError as exc:
+        pytest.skip(f"no multi-user server: {exc}")
+    admin = srv.get("/api/me").json()["user"]["name"]
+    page = teacher_page(browser, srv, "/settings")
+    expect(page.locator(".who")).to_contain_text(f"Signed in as {admin}")
+    expect(page.locator(".password-section .hint").first).to_be_visible()
+    page.fill("#f-new_password", PASSWORD)
+    page.fill("#f-new_password2", PASSWORD)
+    page.click(".password-form button[type=submit]")
+    expect(page.locator(".toast")).to_contain_text("Password changed")
+    other = context(browser).new_page()
+    login(other, srv, admin, path="/teacher")
+    other.wait_for_url(srv.url("/teacher"))
+    expect(other.locator(".join-qr")).to_be_visible()
+    page.context.close()
+    other.context.close()
+
+
+def test_single_user_teacher_page_says_what_it_needs(browser: object, client: Server) -> None:
+    page = context(browser).new_page()
+    page.goto(client.url("/teacher", token=client.token))
+    expect(page.locator(".refusal")).to_contain_text("--lan")
+    expect(page.locator(".shared-uid-banner")).to_have_count(0)
+    assert not page.context.errors, page.context.errors
+    page.context.close()
+
+
+def test_shared_uid_warning_on_every_page(browser: object, multi: Server, start_server: object) -> None:
+    """With --allow-shared-uid (code of all users under one uid) every page says so; without, none does."""
+    plain = teacher_page(browser, multi, "/projects")
+    expect(plain.locator(".user-menu")).to_be_visible()
+    expect(plain.locator(".shared-uid-banner")).to_have_count(0)
+    plain.context.close()
+    try:
+        srv = start_server("--multi-user", "--allow-shared-uid")
+    except RuntimeError as exc:
+        if "--allow-shared-uid" in str(exc):
+            pytest.skip("salvus-local has no --allow-shared-uid yet")
+        raise
+    if not srv.get("/api/me").json()["isolation"].get("shared_uid"):
+        pytest.skip("this machine isolates users even with --allow-shared-uid")
+    page = teacher_page(browser, srv, "/projects")
+    for path in ("/projects", "/files/", "/settings", "/teacher", "/"):
+        page.goto(srv.url(path))
+        expect(page.locator(".shared-uid-banner")).to_contain_text("--allow-shared-uid")
+    page.context.close()

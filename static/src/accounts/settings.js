@@ -25,12 +25,20 @@ class SettingsPage {
       main.querySelector(".password-section").replaceChildren(h("h2", {}, "Password"), h("p", { class: "muted" }, "This server runs for one person and has no passwords: it is opened with the link it printed when it started."));
     } else {
       main.querySelector(".who").textContent = `Signed in as ${info.user.name} (${info.user.role}).`;
+      // The first admin starts with no password (the printed link signs them in): they set one here.
+      if (info.user.role === "admin") {
+        this.oldIn.required = false;
+        this.oldHint.textContent = "Leave it empty if you have no password yet (you signed in with the printed link).";
+      }
     }
     this.showTokens();
   }
 
   passwordSection() {
     const [oldRow, oldIn] = field("Current password", { name: "old_password", type: "password", autocomplete: "current-password" });
+    this.oldIn = oldIn;
+    this.oldHint = h("div", { class: "hint" });
+    oldRow.append(this.oldHint);
     const [pwRow, pwIn] = field("New password", { name: "new_password", type: "password", autocomplete: "new-password", minLength: 8 }, "At least 8 characters.");
     const [againRow, againIn] = field("New password again", { name: "new_password2", type: "password", autocomplete: "new-password" });
     const error = formError();

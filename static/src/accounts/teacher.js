@@ -54,8 +54,14 @@ class TeacherPage {
     } catch (err) {
       return toast(err.message, 8000);
     }
-    if (!isTeacher(info.user)) {
-      main.replaceChildren(h("section", { class: "panel" }, h("h1", {}, "Teacher's view"), h("p", {}, "Only teachers and admins can see this page.")));
+    const refusal =
+      info.mode !== "multi"
+        ? "This server runs for one person. For a class, start it with salvus-local --lan (or --multi-user): students then make accounts and you see them here."
+        : !isTeacher(info.user)
+          ? "Only teachers and admins can see this page."
+          : null;
+    if (refusal) {
+      main.replaceChildren(h("h1", {}, "Teacher's view"), h("section", { class: "panel refusal" }, h("p", {}, refusal)));
       return;
     }
     this.showJoin();
