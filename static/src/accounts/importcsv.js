@@ -76,7 +76,7 @@ export function importSection(onDone) {
     "section",
     { class: "panel import-section" },
     h("h2", {}, "Import a class list"),
-    h("p", { class: "hint" }, "One line per student: ", h("code", {}, "username,display name"), " (a third column may say ", h("code", {}, "teacher"), "). Each gets a one-time password and chooses their own at the first sign-in."),
+    h("p", { class: "hint" }, "One line per student: ", h("code", {}, "username,display name"), h("span", { class: "admin-only" }, " (a third column may say ", h("code", {}, "teacher"), ")"), ". Each gets a one-time password and chooses their own at the first sign-in."),
     form,
     earlier,
     result,

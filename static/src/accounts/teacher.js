@@ -64,6 +64,10 @@ class TeacherPage {
       main.replaceChildren(h("h1", {}, "Teacher's view"), h("section", { class: "panel refusal" }, h("p", {}, refusal)));
       return;
     }
+    this.admin = info.user.role === "admin";
+    this.self = info.user.name;
+    // Teachers make students; only admins make teachers.
+    if (info.user.role !== "admin") for (const el of main.querySelectorAll(".admin-only")) el.remove();
     this.showJoin();
     await this.refresh();
     // Poll while the page is visible: the view follows who signs in and what runs.
@@ -203,12 +207,15 @@ class TeacherPage {
           h("td", {}, u.role),
           h("td", {}, h("span", { class: `status status-${u.status}` }, u.status), u.online ? h("span", { class: "dot on", title: "Online" }) : null),
           h("td", { class: "hint" }, short(u.last_seen)),
-          h(
-            "td",
-            { class: "row-actions" },
-            h("button", { class: "tool reset-password", title: "Give a new one-time password; they choose their own at next sign-in", onclick: () => this.reset(u) }, "Reset password"),
-            h("button", { class: "tool remove-user", onclick: () => this.remove(u) }, "Remove"),
-          ),
+          // Teachers manage students; admins everyone but themselves (their password is in Settings).
+          this.admin || u.role === "student"
+            ? h(
+                "td",
+                { class: "row-actions" },
+                u.name === this.self ? null : h("button", { class: "tool reset-password", title: "Give a new one-time password; they choose their own at next sign-in", onclick: () => this.reset(u) }, "Reset password"),
+                u.name === this.self ? null : h("button", { class: "tool remove-user", onclick: () => this.remove(u) }, "Remove"),
+              )
+            : h("td", {}),
         ),
       ),
     );
@@ -217,7 +224,7 @@ class TeacherPage {
   addUserForm() {
     const name = h("input", { name: "username", placeholder: "username", "aria-label": "Username", required: true, autocapitalize: "none", spellcheck: false });
     const display = h("input", { name: "display_name", placeholder: "Full name (optional)", "aria-label": "Full name" });
-    const role = h("select", { name: "role", "aria-label": "Role" }, h("option", { value: "student" }, "student"), h("option", { value: "teacher" }, "teacher"));
+    const role = h("select", { name: "role", "aria-label": "Role", class: "admin-only" }, h("option", { value: "student" }, "student"), h("option", { value: "teacher" }, "teacher"));
     const form = h(
       "form",
       {
