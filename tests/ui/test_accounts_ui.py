@@ -461,3 +461,34 @@ def test_shared_uid_warning_on_every_page(browser: object, multi: Server, start_
         page.goto(srv.url(path))
         expect(page.locator(".shared-uid-banner")).to_contain_text("--allow-shared-uid")
     page.context.close()
+
+
+def test_teacher_adds_a_student_and_manages_only_students(browser: object, multi: Server) -> None:
+    teacher_name, student = name("t"), name("s")
+    make_user(multi, teacher_name, role="teacher")
+    page = student_page(browser, multi, teacher_name, "/teacher")
+    expect(page.locator(".add-user select[name=role]")).to_have_count(0)  # only admins make teachers
+    page.fill(".add-user input[name=username]", student)
+    page.fill(".add-user input[name=display_name]", "Emmy Noether")
+    page.click(".add-user button")
+    one_time = page.locator(".secret-dialog .secret-value").input_value()
+    page.click(".secret-dialog .primary")
+    row = page.locator(f".user-row[data-name='{student}']")
+    expect(row).to_contain_text("Emmy Noether")
+    expect(row.locator(".reset-password")).to_be_visible()
+    admin = multi.get("/api/me").json()["user"]["name"]
+    expect(page.locator(f".user-row[data-name='{admin}'] button")).to_have_count(0)
+    expect(page.locator(f".user-row[data-name='{teacher_name}'] button")).to_have_count(0)
+
+    fresh = context(browser).new_page()
+    login(fresh, multi, student, one_time, path="/projects")
+    fresh.wait_for_url(re.compile(r"/change-password"))
+    fresh.context.close()
+
+    row.locator(".remove-user").click()
+    expect(page.locator(".ask-dialog")).to_contain_text("archived and kept")
+    page.locator(".ask-dialog button[type=submit]").click()
+    expect(row).to_have_count(0)
+    assert not any(u["name"] == student for u in multi.get("/api/users").json()["users"])
+    assert not page.context.errors, page.context.errors
+    page.context.close()
