@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -171,6 +172,19 @@ def _shortcut(install: bool, uninstall: bool, data_dir: str | None) -> None:
     click.echo(f"installed {entry}: Salvus Local is in the application menu")
     if not shortcut.desktop_window_available():
         click.echo("note: the desktop window needs pywebview: pip install 'salvus-local[desktop]'")
+
+
+@cli.command("import")
+@click.argument("worksheet", type=click.Path(dir_okay=False, path_type=Path))
+def import_command(worksheet: Path) -> None:
+    """Convert a Sage worksheet (.sws or .sagews) into an .ipynb beside it."""
+    from salvus_local.worksheets import WorksheetError, import_worksheet
+
+    try:
+        target = import_worksheet(worksheet)
+    except WorksheetError as exc:
+        raise CLIError(f"{worksheet}: {' '.join(str(exc).split())}; nothing was written") from None
+    click.echo(str(target))
 
 
 def _add_project_commands() -> None:

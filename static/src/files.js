@@ -3,7 +3,7 @@
 // undo, and the trash. The listing follows changes on disk (change events).
 import "./style.css";
 import "./pages.css";
-import { contents, projects, projectId, projectBase, encodePath, baseUrl } from "./api.js";
+import { api, contents, projects, projectId, projectBase, encodePath, baseUrl } from "./api.js";
 import { downloadFile, formatSize, icon, uploadFile } from "./filetransfer.js";
 import { topbar } from "./chrome.js";
 import { ChangeFeed } from "./events.js";
@@ -11,6 +11,9 @@ import { h, toast, ask } from "./dom.js";
 import { publishDialog } from "./share/publish.js";
 
 const BINARY = /\.(png|jpe?g|gif|webp|bmp|ico|pdf|zip|gz|tgz|bz2|xz|tar|whl|so|o|a|pyc|sobj|mp[34]|wav|ogg|webm|xlsx?|docx?|pptx?|odt|sqlite|db)$/i;
+
+// Old Sage worksheets (Sage notebook .sws, CoCalc .sagews): opening one imports it as a notebook.
+const WORKSHEET = /\.(sws|sagews)$/i;
 
 const parent = (path) => (path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : "");
 const join = (dir, name) => (dir ? `${dir}/${name}` : name);
@@ -146,7 +149,9 @@ class FileBrowser {
     const href = openHref(item);
     const kind = item.type === "file" && BINARY.test(item.name) ? "binary" : item.type;
     const name = item.type === "directory" ? `${item.name}/` : item.name;
-    const link = href
+    const link = item.type === "file" && WORKSHEET.test(item.name)
+      ? h("a", { class: "file-link worksheet-link", href: "#", title: "Import as a notebook (.ipynb beside it) and open it", onclick: (ev) => (ev.preventDefault(), this.importWorksheet(item)) }, name)
+      : href
       ? h("a", { class: "file-link", href, onclick: (ev) => item.type === "directory" && !ev.ctrlKey && !ev.metaKey && (ev.preventDefault(), this.load(item.path, true)) }, name)
       : h("a", { class: "file-link", href: "#", title: "Download", onclick: (ev) => (ev.preventDefault(), downloadFile(item)) }, name);
     const check = h("input", { type: "checkbox", checked: this.selected.has(item.path), "aria-label": `Select ${item.name}`, onchange: () => this.toggle(item.path) });
@@ -160,6 +165,17 @@ class FileBrowser {
     );
     tr.addEventListener("click", (ev) => !ev.target.closest("a, input") && this.toggle(item.path));
     return tr;
+  }
+
+  /** Convert a worksheet into an .ipynb beside it (the worksheet stays) and open the notebook. */
+  async importWorksheet(item) {
+    try {
+      const nb = await api("POST", "api/worksheets/import", { path: item.path });
+      toast(`Imported ${item.name} as ${nb.name}`);
+      location.href = openHref(nb);
+    } catch (err) {
+      toast(`Cannot import ${item.name}: ${err.message}`, 10000);
+    }
   }
 
   toggle(path) {

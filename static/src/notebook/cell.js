@@ -2,6 +2,7 @@
 import { createEditor, getText, atEdge } from "../editor.js";
 import { OutputArea } from "../outputarea.js";
 import { joinText, renderMarkdown } from "../render.js";
+import { withAttachments } from "../attachments.js";
 
 let nextId = 0;
 const newCellId = () => Math.random().toString(36).slice(2, 10) + (nextId++).toString(36);
@@ -144,7 +145,7 @@ export class MarkdownCell extends Cell {
     if (this.type === "raw") {
       this.rendered.replaceChildren(Object.assign(document.createElement("pre"), { textContent: text }));
     } else if (text.trim()) {
-      this.rendered.replaceChildren(renderMarkdown(text, this.nb.trusted));
+      this.rendered.replaceChildren(renderMarkdown(withAttachments(text, this.json.attachments), this.nb.trusted));
     } else {
       this.rendered.innerHTML = '<p class="placeholder">Empty markdown cell: double-click or press Enter to edit</p>';
     }
