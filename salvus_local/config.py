@@ -57,7 +57,7 @@ class Config:
     nofile_limit: int = setting(1024, "Open files a session may hold.")
     idle_timeout: int = setting(0, "Seconds of no activity after which a session is stopped; 0 never.")
     max_lifetime: int = setting(0, "Seconds after which any session is stopped; 0 never.")
-    output_limit: int = setting(2_000_000, "Bytes of output one execution may send before it is truncated.")
+    output_limit: int = setting(20_000_000, "Bytes of output one execution may send before it is truncated (3D plots need megabytes).")
     kernel_uid: int = setting(65534, "Unprivileged uid sessions run as when the server runs as root.")
     kernel_gid: int = setting(65534, "Unprivileged gid sessions run as when the server runs as root.")
     kill_grace: float = setting(2.0, "Seconds between SIGTERM and SIGKILL when a session is stopped.")

@@ -41,7 +41,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import accounts, api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
     from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
     from . import compute_api, embed, share
-    from . import worksheets
+    from . import sandbox, worksheets
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -64,6 +64,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     terminals.init_app(app)   # /api/terminals
     history.init_app(app)     # /api/history, /api/search
     worksheets.init_app(app)  # /api/worksheets/import (.sws, .sagews → .ipynb)
+    sandbox.init_app(app)     # /sandbox/frame.html, /nbextensions/threejs-sage (3D offline)
     pages.init_app(app)       # the HTML client
     accounts.init_app(app)    # /api/me, sign-up, tokens, users, join, collaborators, activity
     compute_api.init_app(app) # /api/v1/execute, /service

@@ -46,7 +46,8 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_IPS = frozenset({"", "0.0.0.0", "::"})
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Reachable without auth: the login and sign-up pages and the client's static assets (no secrets there).
-PUBLIC_PREFIXES = ("/login", "/logout", "/signup", "/api/signup", "/static/", "/favicon.ico")
+PUBLIC_PREFIXES = ("/login", "/logout", "/signup", "/api/signup", "/static/", "/favicon.ico",
+                   "/sandbox/", "/nbextensions/")  # the sandboxed output frame and three.js
 # Bodies a cross-site <form> can send without a CORS preflight: never accepted by a JSON endpoint.
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _AUTH_HEADER = re.compile(r"(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)

@@ -3,6 +3,7 @@
 // Outputs are kept in Jupyter's own shapes (stream / display_data / execute_result /
 // error) so a saved notebook opens in JupyterLab unchanged.
 import { ansiPre, htmlFragment, joinText, renderLatex, renderMarkdown, typesetMath } from "./render.js";
+import { sandboxedFrames } from "./sandboxframe.js";
 
 const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
 
@@ -37,6 +38,8 @@ const RENDERERS = {
       ? ctx.widgets.viewFor(data.model_id, () => ansiPre(joinText(bundle["text/plain"] || ""), "text-output"))
       : null,
   "text/html": (data, meta, ctx) => {
+    const framed = sandboxedFrames(joinText(data)); // Sage's 3D viewer: a whole page in <iframe srcdoc>
+    if (framed) return framed;
     const div = document.createElement("div");
     div.className = "html-output";
     div.append(htmlFragment(joinText(data), ctx.trusted));
