@@ -34,12 +34,18 @@ export function sandboxFrame(html, width, height) {
   return frame;
 }
 
-/** An output node for HTML made of <iframe srcdoc> documents, or null for any other HTML. */
+const isFrame = (n) => n.nodeType === Node.ELEMENT_NODE && n.tagName === "IFRAME" && n.hasAttribute("srcdoc");
+const isBlank = (n) => n.nodeType === Node.TEXT_NODE && !n.nodeValue.trim();
+
+/** An output node for HTML that is only <iframe srcdoc> documents (as Sage writes), else null. */
 export function sandboxedFrames(html) {
-  if (!/<iframe[\s\S]*srcdoc=/i.test(html)) return null;
+  if (!/^\s*<iframe[\s>]/i.test(html)) return null;
   const t = document.createElement("template");
   t.innerHTML = html; // inert: a <template> loads and runs nothing
-  const frames = t.content.querySelectorAll("iframe[srcdoc]");
+  const nodes = [...t.content.childNodes];
+  // Anything else around the frames goes through the sanitizer, which drops iframes.
+  if (!nodes.every((n) => isFrame(n) || isBlank(n))) return null;
+  const frames = nodes.filter(isFrame);
   if (!frames.length) return null;
   const div = document.createElement("div");
   div.className = "html-output sandboxed-output";
