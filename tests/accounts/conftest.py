@@ -75,6 +75,10 @@ class Person:
         return websocket.create_connection(self.srv.base_url.replace("http", "ws", 1) + path,
                                            header=[f"Cookie: {self.cookie_header()}"], timeout=DEFAULT_TIMEOUT, **kw)
 
+    def ws_refused(self, path: str) -> int:
+        """The status a websocket to path was refused with (0 when it opened)."""
+        return ws_status(lambda: self.ws(path))
+
     def home(self) -> str:
         """The id of this user's home project."""
         projects = self.get("/api/projects").json()
