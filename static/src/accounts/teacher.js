@@ -118,6 +118,8 @@ class TeacherPage {
     try {
       [list, online] = await Promise.all([users.list(), activity()]);
     } catch (err) {
+      // Signed out meanwhile (a password change elsewhere, a restart): the reload leads to the login page.
+      if (err.status === 401 || err.status === 403) return location.reload();
       if (!this.failed) toast(`Cannot refresh: ${err.message}`, 8000);
       this.failed = true;
       return;
