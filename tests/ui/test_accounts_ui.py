@@ -270,6 +270,11 @@ def test_collaborator_viewer_sees_shared_project_and_cannot_write(browser: objec
     expect(shared.locator(".rename-project, .delete-project, .collaborators-button")).to_have_count(0)
     expect(shared.locator("a", has_text="Terminal")).to_have_count(0)
 
+    theirs.goto(multi.url(f"/p/{project['id']}/files/"))  # the project's pages say so and offer no writes
+    expect(theirs.locator(".read-only-badge")).to_be_visible()
+    expect(theirs.locator(".toolbar .new-notebook")).to_be_hidden()
+    expect(theirs.locator(".topnav .navlink", has_text="Terminal")).to_be_hidden()
+    theirs.goto(multi.url("/projects"))
     base = f"/p/{project['id']}/api"
     status, _ = api_json(theirs, "GET", f"{base}/contents")
     assert status == 200  # a viewer reads
