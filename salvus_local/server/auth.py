@@ -343,6 +343,8 @@ def init_app(app: Flask) -> None:
     if accounts is not None:
         services.auth.workspace = workspace
     app.wsgi_app = IdentityMiddleware(app.wsgi_app, app)  # type: ignore[method-assign]
+    # The middleware asks these which URLs exist per project (websocket routes match only ws://).
+    services.url_adapters = {False: app.url_map.bind("localhost"), True: app.url_map.bind("localhost", url_scheme="ws")}
     app.before_request(check_request)
     app.after_request(set_xsrf_cookie)
     if accounts is not None:

@@ -160,3 +160,18 @@ def test_session_limit_per_user(start_server):
     assert second.status_code == 429 and "stop one" in second.json()["message"]
     assert carol.delete(f"/api/kernels/{first.json()['id']}").status_code == 204
     assert carol.post("/api/kernels", json={"name": "python3"}).status_code == 201
+
+
+def test_every_default_project_route_is_the_home_project(multi, alice_setup):
+    """Routes that exist per project (including ones added later, like worksheet import) act on the home project:
+    a .sagews in the admin's default project is invisible to a student's /api/worksheets/import."""
+    assert multi.put("/api/contents/admin.sagews", json={"type": "file", "format": "text",
+                                                         "content": "print 1\n"}).status_code in (200, 201)
+    bob = alice_setup["bob"]
+    r = bob.post("/api/worksheets/import", json={"path": "admin.sagews"})
+    assert r.status_code == 404 and "No such worksheet" in r.json()["message"]
+    assert bob.put("/api/contents/mine.sagews", json={"type": "file", "format": "text",
+                                                      "content": "print 2\n"}).status_code == 201
+    assert bob.post("/api/worksheets/import", json={"path": "mine.sagews"}).status_code == 201
+    assert bob.get("/api/contents/mine.ipynb").status_code == 200
+    assert multi.get("/api/contents/mine.ipynb").status_code == 404  # not in the default project

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request
 
 log = logging.getLogger("salvus_local.server")
@@ -24,13 +26,6 @@ SINGLE_USER = {"id": 0, "name": "owner", "display_name": "Owner", "role": "admin
                "must_change_password": 0, "created": None, "last_seen": None}
 ENV_KEY = "salvus.identity"
 
-# Default-project URLs and where they go for a user whose home is another project.
-_HOME_REWRITES = [
-    re.compile(r"^/api/(?:contents|sessions|terminals)(?:/.*)?$"),
-    re.compile(r"^/api/kernels/?$"),
-    re.compile(r"^/terminals/websocket/.*$"),
-    re.compile(r"^/(?:notebooks|files|edit|terminals)(?:/.*)?$"),
-]
 _KERNEL_URL = re.compile(r"^/api/kernels/([^/]+)(/.*)?$")
 _HISTORY_URL = re.compile(r"^/api/(?:search|history)/?$")
 
@@ -90,7 +85,9 @@ class IdentityMiddleware:
                 _set_path(environ, identity, f"/p/{target}{path}")
                 return
         listing = path.rstrip("/") == "/api/projects" and environ.get("REQUEST_METHOD") == "GET"
-        if not (path == "/" or listing or any(rule.match(path) for rule in _HOME_REWRITES) or _HISTORY_URL.match(path)):
+        websocket = environ.get("HTTP_UPGRADE", "").lower() == "websocket"
+        scoped = _has_project_twin(services, path, environ.get("REQUEST_METHOD", "GET"), websocket)
+        if not (scoped or listing or _HISTORY_URL.match(path)):
             return
         home = services.auth.home_project(user)
         identity.home = home
@@ -107,6 +104,24 @@ class IdentityMiddleware:
         if kernel and user["role"] == "admin":
             return
         _set_path(environ, identity, f"/p/{home}{path}")
+
+
+def _has_project_twin(services: Any, path: str, method: str, websocket: bool) -> bool:
+    """Tell whether a default-project URL has a ``/p/<project>/…`` twin (then it is the home project's).
+
+    Asking the URL map, not a list, keeps every future per-project route (``/api/contents``,
+    ``/notebooks/…``, ``/terminals/websocket/…``, ``/api/worksheets/…``) scoped without edits here.
+    """
+    if path.startswith("/p/"):
+        return False
+    adapter = services.url_adapters[websocket]  # websocket routes match only a ws:// adapter
+    try:
+        adapter.match(f"/p/x{path}", method=method)
+    except RequestRedirect:
+        return True
+    except HTTPException:
+        return False
+    return True
 
 
 def _set_path(environ: dict[str, Any], identity: Identity, path: str) -> None:
