@@ -46,6 +46,9 @@ export class Kernel extends EventTarget {
     this.attempt = 0;
     this.disposed = false;
     this.everConnected = false;
+    // The execution whose input() waits for an answer ({parentId, handlers}), or null. While
+    // one waits, the kernel runs nothing else: a new execution would queue behind it unseen.
+    this.pendingInput = null;
   }
 
   setStatus(status) {
@@ -142,7 +145,11 @@ export class Kernel extends EventTarget {
     }
     if (msg.channel === "stdin") {
       if (type === "input_request" && handlers && handlers.onInput) {
-        handlers.onInput(msg.content, (value) => this.send("stdin", "input_reply", { value }, msg.header));
+        this.pendingInput = { parentId, handlers };
+        handlers.onInput(msg.content, (value) => {
+          if (this.pendingInput && this.pendingInput.parentId === parentId) this.pendingInput = null;
+          this.send("stdin", "input_reply", { value }, msg.header);
+        });
       }
       return;
     }
@@ -163,11 +170,13 @@ export class Kernel extends EventTarget {
     // An execution is over when its reply came and the kernel went idle for it.
     if (handlers.reply && (handlers.idle || !handlers.waitIdle)) {
       this.pending.delete(id);
+      if (this.pendingInput && this.pendingInput.parentId === id) this.pendingInput = null;
       if (handlers.onDone) handlers.onDone(handlers.reply);
     }
   }
 
   failPending(reason) {
+    this.pendingInput = null;
     for (const [id, handlers] of this.pending) {
       this.pending.delete(id);
       if (handlers.reject) handlers.reject(new Error(reason));

@@ -1,13 +1,18 @@
 // The outputs of one cell: nbformat v4 output dicts plus their DOM.
 //
 // Outputs are kept in Jupyter's own shapes (stream / display_data / execute_result /
-// error) so a saved notebook opens in JupyterLab unchanged.
-import { ansiPre, htmlFragment, joinText, renderLatex, renderMarkdown, typesetMath } from "./render.js";
+// error) so a saved notebook opens in JupyterLab unchanged. Display never writes back:
+// what a page shows is derived from the stored dicts (terminal semantics, line caps), and
+// outputs read from a file are saved exactly as they were read. Only NEW stream output a
+// kernel sends is merged (as JupyterLab does) and capped when saved (see streams.js).
+import { htmlFragment, joinText, renderLatex, renderMarkdown, typesetMath } from "./render.js";
 import { sandboxedFrames } from "./sandboxframe.js";
+import { terminalPre } from "./termtext.js";
+import { StreamBlock, appendLive, savedStream } from "./streams.js";
 
 const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
 
-// Richest first, as JupyterLab orders them.
+// Richest first, as JupyterLab orders them. registerRenderer() adds to it.
 const MIME_ORDER = [
   WIDGET_MIME,
   "text/html",
@@ -20,6 +25,8 @@ const MIME_ORDER = [
   "text/plain",
 ];
 
+const textPre = (text, className) => terminalPre(text, className).el;
+
 const imageRenderer = (mime) => (data, meta) => {
   const img = document.createElement("img");
   const value = joinText(data).replace(/\s/g, "");
@@ -30,12 +37,12 @@ const imageRenderer = (mime) => (data, meta) => {
   return img;
 };
 
-/** mime type -> (data, metadata, ctx) => Node | null; null falls through to the next mime. */
+/** mime type -> (data, metadata, ctx, bundle) => Node | null; null falls through to the next mime. */
 const RENDERERS = {
   // Until its model arrives (or if it never does) a widget shows as its text/plain.
   [WIDGET_MIME]: (data, meta, ctx, bundle) =>
     ctx.widgets && data && data.model_id
-      ? ctx.widgets.viewFor(data.model_id, () => ansiPre(joinText(bundle["text/plain"] || ""), "text-output"))
+      ? ctx.widgets.viewFor(data.model_id, () => textPre(joinText(bundle["text/plain"] || ""), "text-output"))
       : null,
   "text/html": (data, meta, ctx) => {
     const framed = sandboxedFrames(joinText(data)); // Sage's 3D viewer: a whole page in <iframe srcdoc>
@@ -63,8 +70,19 @@ const RENDERERS = {
   "image/png": imageRenderer("image/png"),
   "image/jpeg": imageRenderer("image/jpeg"),
   "image/gif": imageRenderer("image/gif"),
-  "text/plain": (data) => ansiPre(joinText(data), "text-output"),
+  "text/plain": (data) => textPre(joinText(data), "text-output"),
 };
+
+/**
+ * Add a renderer for a mime type: fn(data, metadata, ctx, bundle) -> Node | null.
+ * before: the mime it should be preferred to (default: just before text/plain).
+ */
+export function registerRenderer(mime, fn, { before = "text/plain" } = {}) {
+  RENDERERS[mime] = fn;
+  if (MIME_ORDER.includes(mime)) return;
+  const at = MIME_ORDER.indexOf(before);
+  MIME_ORDER.splice(at < 0 ? MIME_ORDER.length : at, 0, mime);
+}
 
 /** Render one mime bundle, richest renderable type first. */
 export function renderBundle(data, metadata, ctx) {
@@ -95,42 +113,79 @@ export function msgToOutput(msg) {
   }
 }
 
-/** Apply carriage returns and backspaces the way a terminal would (progress bars). */
-function squashControl(text) {
-  if (!/[\r\b]/.test(text)) return text;
-  return text
-    .split("\n")
-    .map((line) => {
-      const parts = line.split("\r");
-      let out = "";
-      for (const part of parts) out = part + out.slice(part.length);
-      while (/[^\b]\b/.test(out)) out = out.replace(/[^\b]\b/, "");
-      return out;
-    })
-    .join("\n");
-}
+/** output_type -> (output, ctx) => Node, for every output but streams (StreamBlock draws those). */
+const OUTPUT_KINDS = {
+  error: (out) => textPre((out.traceback && out.traceback.length ? out.traceback : [`${out.ename}: ${out.evalue}`]).join("\n"), "error-output"),
+  display_data: (out, ctx) => renderBundle(out.data || {}, out.metadata, ctx),
+  execute_result: (out, ctx) => renderBundle(out.data || {}, out.metadata, ctx),
+};
 
 // display_id -> Set of OutputArea holding it (update_display_data can target any cell).
 const displays = new Map();
+
+// Stream blocks waiting to be drawn: one draw per animation frame, however many messages
+// arrived, so a flood of output cannot starve the page (clicks, Stop, the websocket).
+const dirty = new Set();
+let scheduled = false;
+function schedule(area) {
+  dirty.add(area);
+  if (scheduled) return;
+  scheduled = true;
+  const flush = () => {
+    if (!scheduled) return;
+    scheduled = false;
+    clearTimeout(timer);
+    const areas = [...dirty];
+    dirty.clear();
+    for (const a of areas) a.flush();
+  };
+  requestAnimationFrame(flush);
+  // A hidden tab gets no animation frames: draw (and let autosave see changes) anyway.
+  const timer = setTimeout(flush, 250);
+}
+
+class OtherBlock {
+  constructor(area, out) {
+    this.area = area;
+    this.outputs = [out];
+    this.el = document.createElement("div");
+    this.draw();
+  }
+
+  draw() {
+    const out = this.outputs[0];
+    const wrap = document.createElement("div");
+    wrap.className = `output output-${out.output_type}`;
+    const kind = OUTPUT_KINDS[out.output_type];
+    wrap.append(kind ? kind(out, this.area.ctx) : textPre(JSON.stringify(out), "text-output"));
+    this.el.replaceWith(wrap);
+    this.el = wrap;
+  }
+}
 
 export class OutputArea {
   constructor(ctx) {
     this.ctx = ctx; // {trusted, widgets, onChange}
     this.outputs = [];
+    this.blocks = [];
     this.el = document.createElement("div");
     this.el.className = "output-area";
     this.clearPending = false;
+    this.pendingChange = false;
+    this.stdin = null;
   }
 
   changed() {
     if (this.ctx.onChange) this.ctx.onChange();
   }
 
-  /** Replace all outputs (when a notebook is loaded). */
+  /** Replace all outputs (when a notebook is loaded): kept exactly as given. */
   set(outputs) {
     this.outputs = [];
+    this.blocks = [];
     this.el.replaceChildren();
     for (const out of outputs || []) this.append(normalize(out), false);
+    this.flush();
   }
 
   clear(wait = false) {
@@ -139,7 +194,9 @@ export class OutputArea {
       return;
     }
     this.clearPending = false;
+    for (const out of this.outputs) if (out._displayId) displays.get(out._displayId)?.delete(this);
     this.outputs = [];
+    this.blocks = [];
     this.el.replaceChildren();
     this.changed();
   }
@@ -155,14 +212,24 @@ export class OutputArea {
 
   append(out, live) {
     if (this.clearPending) this.clear(false);
-    const last = this.outputs[this.outputs.length - 1];
-    if (out.output_type === "stream" && last && last.output_type === "stream" && last.name === out.name) {
-      last.text = squashControl(joinText(last.text) + joinText(out.text));
-      const node = this.renderOutput(last);
-      last._node.replaceWith(node);
-      last._node = node;
+    const lastBlock = this.blocks[this.blocks.length - 1];
+    if (out.output_type === "stream") {
+      const last = this.outputs[this.outputs.length - 1];
+      if (live && last && last._live && last.output_type === "stream" && last.name === out.name) {
+        appendLive(last, joinText(out.text)); // one output per run of messages, as JupyterLab merges them
+      } else {
+        if (live) {
+          const text = joinText(out.text);
+          Object.assign(out, { text: "", _live: true });
+          appendLive(out, text);
+        }
+        this.outputs.push(out);
+        if (lastBlock instanceof StreamBlock && lastBlock.name === out.name) lastBlock.outputs.push(out);
+        else this.addBlock(new StreamBlock(out));
+      }
+      schedule(this);
+      this.blocks[this.blocks.length - 1].dirty = true;
     } else {
-      if (out.output_type === "stream") out.text = squashControl(joinText(out.text));
       const id = out.transient && out.transient.display_id;
       if (id) {
         out._displayId = id;
@@ -170,38 +237,40 @@ export class OutputArea {
         displays.get(id).add(this);
       }
       delete out.transient;
-      out._node = this.renderOutput(out);
       this.outputs.push(out);
-      this.el.append(out._node);
+      this.addBlock(new OtherBlock(this, out));
     }
-    if (live) this.changed();
+    if (live) {
+      this.pendingChange = true;
+      schedule(this);
+    }
   }
 
-  renderOutput(out) {
-    const wrap = document.createElement("div");
-    wrap.className = `output output-${out.output_type}`;
-    const kind = {
-      stream: () => ansiPre(joinText(out.text), `stream-output ${out.name}`),
-      error: () => ansiPre((out.traceback && out.traceback.length ? out.traceback : [`${out.ename}: ${out.evalue}`]).join("\n"), "error-output"),
-      display_data: () => renderBundle(out.data, out.metadata, this.ctx),
-      execute_result: () => renderBundle(out.data, out.metadata, this.ctx),
-    }[out.output_type];
-    wrap.append(kind ? kind() : ansiPre(JSON.stringify(out), "text-output"));
-    return wrap;
+  addBlock(block) {
+    this.blocks.push(block);
+    this.el.append(block.el);
+  }
+
+  /** Draw what changed since the last frame and tell the notebook once. */
+  flush() {
+    for (const block of this.blocks) if (block.dirty) block.draw();
+    if (this.pendingChange) {
+      this.pendingChange = false;
+      this.changed();
+    }
   }
 
   /** Re-render every output (after the notebook's trust changed), or only widget views. */
   rerender(onlyWidgets = false) {
-    for (const out of this.outputs) {
-      if (onlyWidgets && !(out.data && out.data[WIDGET_MIME])) continue;
-      const node = this.renderOutput(out);
-      out._node.replaceWith(node);
-      out._node = node;
+    for (const block of this.blocks) {
+      if (onlyWidgets && !(block.outputs[0].data && block.outputs[0].data[WIDGET_MIME])) continue;
+      block.draw();
     }
   }
 
   /** Show an input() prompt; calls reply(value) once the user presses Enter. */
   askInput(content, reply) {
+    this.flush();
     const row = document.createElement("div");
     row.className = "output stdin-row";
     const label = document.createElement("span");
@@ -211,49 +280,64 @@ export class OutputArea {
     input.type = content.password ? "password" : "text";
     input.className = "stdin-input";
     input.setAttribute("aria-label", content.prompt || "input");
+    const settle = (text, cls) => {
+      const shown = document.createElement("span");
+      shown.className = cls;
+      shown.textContent = text;
+      input.replaceWith(shown);
+      this.stdin = null;
+    };
     input.addEventListener("keydown", (ev) => {
       ev.stopPropagation();
       if (ev.key !== "Enter") return;
       ev.preventDefault();
-      const shown = document.createElement("span");
-      shown.className = "stdin-value";
-      shown.textContent = content.password ? "········" : input.value;
-      input.replaceWith(shown);
+      settle(content.password ? "········" : input.value, "stdin-value");
       reply(input.value);
     });
     row.append(label, input);
     this.el.append(row);
+    this.stdin = { input, cancel: () => settle("(no input: the execution ended)", "stdin-value stdin-cancelled") };
     input.focus();
   }
 
-  /** Outputs as nbformat JSON (private fields dropped). */
+  /** The execution ended (interrupted, restarted) with its input() unanswered: retire the box. */
+  endInput() {
+    if (this.stdin) this.stdin.cancel();
+  }
+
+  /** Outputs as nbformat JSON (private fields dropped; new stream text capped). */
   toJSON() {
-    return this.outputs.map(({ _node, _displayId, ...out }) => out);
+    return this.outputs.map((out) => {
+      const { _displayId, _live, _saved, ...rest } = out;
+      return _live ? savedStream(out, rest) : rest;
+    });
   }
 }
 
 function updateDisplay(content) {
   const id = content.transient && content.transient.display_id;
   for (const area of displays.get(id) || []) {
-    for (const out of area.outputs) {
-      if (out._displayId !== id) continue;
+    for (const block of area.blocks) {
+      const out = block.outputs[0];
+      if (!(block instanceof OtherBlock) || out._displayId !== id) continue;
       out.data = content.data;
       out.metadata = content.metadata || {};
-      const node = area.renderOutput(out);
-      out._node.replaceWith(node);
-      out._node = node;
+      block.draw();
     }
     area.changed();
   }
 }
 
-/** Outputs read from a file: join multiline strings so they compare and render alike. */
+const isJSONMime = (mime) => mime === "application/json" || mime.endsWith("+json");
+
+/** A copy of an output read from a file; multiline strings joined (the server joins them too). */
 function normalize(out) {
   const copy = { ...out };
   if (copy.text !== undefined) copy.text = joinText(copy.text);
   if (copy.data) {
     copy.data = { ...copy.data };
-    for (const [k, v] of Object.entries(copy.data)) if (Array.isArray(v)) copy.data[k] = v.join("");
+    // JSON payloads stay as they are: a list there is data, not lines (nbformat's rule too).
+    for (const [k, v] of Object.entries(copy.data)) if (Array.isArray(v) && !isJSONMime(k)) copy.data[k] = v.join("");
   }
   return copy;
 }

@@ -5,7 +5,7 @@ import DOMPurify from "dompurify";
 import MarkdownIt from "markdown-it";
 import markdownItKatex from "@vscode/markdown-it-katex";
 import katex from "katex";
-import { AnsiUp } from "ansi_up";
+import { terminalPre } from "./termtext.js";
 
 // Sage's LaTeX uses a few macros of its own (\Bold{Z}, \ZZ, ...).
 export const KATEX_MACROS = {
@@ -121,17 +121,9 @@ export function typesetMath(root) {
   }
 }
 
-const ansi = new AnsiUp();
-ansi.use_classes = true;
-ansi.escape_html = true;
-
-/** A <pre> with ANSI colours turned into classes (text is escaped). */
+/** A <pre> showing text as a terminal would (\r, \b, ANSI colours); the text is never parsed as HTML. */
 export function ansiPre(text, className = "") {
-  const pre = document.createElement("pre");
-  pre.className = className;
-  // ansi_up escapes the text itself, so this innerHTML carries only its own spans.
-  pre.innerHTML = ansi.ansi_to_html(String(text));
-  return pre;
+  return terminalPre(String(text), className).el;
 }
 
 /** Join nbformat multiline strings (lists of lines) into one string. */

@@ -3,6 +3,7 @@ import { createEditor, getText, atEdge } from "../editor.js";
 import { OutputArea } from "../outputarea.js";
 import { joinText, renderMarkdown } from "../render.js";
 import { withAttachments } from "../attachments.js";
+import { toast } from "../ui.js";
 
 let nextId = 0;
 const newCellId = () => Math.random().toString(36).slice(2, 10) + (nextId++).toString(36);
@@ -93,6 +94,13 @@ export class CodeCell extends Cell {
   run() {
     const kernel = this.nb.kernel;
     const code = this.source;
+    if (kernel && kernel.pendingInput && code.trim()) {
+      // As JupyterLab 4 does: running now would queue behind the input() and look frozen.
+      toast("Not run: the kernel is waiting for input. Answer the input box (or press Stop), then run again.", 6000);
+      const box = document.querySelector(".stdin-input");
+      if (box) box.focus();
+      return false;
+    }
     this.outputArea.clear();
     if (!code.trim()) {
       this.count = null;
@@ -113,6 +121,7 @@ export class CodeCell extends Cell {
         }
       },
       onDone: () => {
+        this.outputArea.endInput();
         this.showPrompt();
         this.nb.changed();
       },

@@ -270,7 +270,7 @@ export class Notebook extends EventTarget {
   }
 
   runAll() {
-    for (const cell of this.cells) cell.run();
+    for (const cell of this.cells) if (cell.run() === false) break; // refused: input() is waiting
   }
 
   clearOutputs() {
