@@ -30,7 +30,7 @@ import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Flask, Request, Response, current_app, g, redirect, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -235,8 +235,18 @@ def is_websocket() -> bool:
 def _strip_token_url() -> str:
     """Return the request's local URL (as the client asked for it) without its token parameter."""
     query = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
-    path = g.identity.rewritten_from or request.path
-    return request.script_root + path + ("?" + urlencode(query) if query else "")
+    return request.script_root + _quoted_path() + ("?" + urlencode(query) if query else "")
+
+
+def _quoted_path() -> str:
+    """The path the client asked for, percent-encoded once (WSGI hands it over decoded)."""
+    asked = g.identity.rewritten_from
+    if not asked:
+        return quote(request.path, safe="/")
+    try:
+        return quote(asked.encode("latin-1"), safe="/")  # PATH_INFO: the URL's bytes as latin-1 (PEP 3333)
+    except UnicodeEncodeError:
+        return quote(asked, safe="/")
 
 
 def _refuse(reason: str, status: int = 403) -> Response:
@@ -273,7 +283,9 @@ def check_request() -> Response | None:
     if identity.method is None:
         if websocket or is_api_path(request.path) or request.method not in ("GET", "HEAD"):
             return _refuse("Authentication required: pass the token as ?token= or 'Authorization: token …'")
-        return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
+        # The path arrives decoded: encode it again, or "x #1.ipynb" would lose "#1.ipynb" on the way back.
+        here = _quoted_path() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
+        return redirect("/login?" + urlencode({"next": here}))
     if identity.method == "cookie" and request.method in UNSAFE_METHODS and not xsrf_ok():
         return _refuse("XSRF check failed: send the _xsrf cookie's value in the X-XSRFToken header")
     if auth.multi_user:

@@ -121,9 +121,9 @@ class NotebookPage {
       model = await contents.get(this.path);
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404 && this.path.endsWith(".ipynb"))) return this.fail(err);
-      // Opening a notebook that does not exist yet creates it (as `jupyter lab new.ipynb`).
-      model = await contents.save(this.path, { type: "notebook", format: "json", content: emptyNotebook(spec) });
-      model.content = emptyNotebook(spec);
+      // A notebook that does not exist yet opens empty; opening a URL never writes a file
+      // (a mistyped or mis-encoded link must not leave files behind): the first change saves it.
+      model = { type: "notebook", name: this.path.split("/").pop(), last_modified: null, content: emptyNotebook(spec), isNew: true };
     }
     if (model.type !== "notebook") return this.fail(new Error(`${this.path} is not a notebook`));
     document.title = `${model.name} · Salvus Local`;
@@ -135,6 +135,7 @@ class NotebookPage {
       toast("Restored unsaved changes from your last visit.");
       this.saver.changed();
     } else this.saver.setState("saved");
+    if (model.isNew) this.showNewBanner(model.name);
     this.jumpToCell(takeJump(this.path));
     await this.startKernel(model.content.metadata && model.content.metadata.kernelspec, spec);
   }
@@ -229,7 +230,23 @@ class NotebookPage {
     }
   }
 
+  showNewBanner(name) {
+    this.banner.hidden = false;
+    this.banner.classList.add("banner-info");
+    this.banner.replaceChildren(h("span", {}, `${name} does not exist yet: it is created when you change something or save (Ctrl+S).`));
+    this.saveState.textContent = "Not saved yet";
+    this.saver.addEventListener("state", (ev) => ev.detail.state === "saved" && this.hideNewBanner());
+  }
+
+  hideNewBanner() {
+    if (!this.banner.classList.contains("banner-info")) return;
+    this.banner.classList.remove("banner-info");
+    this.banner.hidden = true;
+  }
+
   showDead(dead) {
+    if (!dead && this.banner.classList.contains("banner-info")) return;
+    this.banner.classList.remove("banner-info");
     this.banner.hidden = !dead;
     if (!dead) return;
     this.banner.replaceChildren(

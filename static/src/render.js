@@ -67,9 +67,43 @@ export function htmlFragment(html, trusted = false) {
 const md = new MarkdownIt({ html: true, linkify: true, typographer: false });
 md.use(markdownItKatex.default || markdownItKatex, { ...katexOptions(false), enableBareBlocks: true });
 
-/** Render markdown with $math$ into a sanitized fragment. */
-export function renderMarkdown(text, trusted = false) {
-  return htmlFragment(md.render(String(text)), trusted);
+// A markdown cell's images may point into its own attachments: ![a](attachment:my%20plot.png),
+// or <img src="attachment:..."> in its HTML (as imported Sage worksheets have).
+const IMAGE_MIMES = ["image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"];
+const ATTACHMENT_SRC = /(<img\b[^>]*?\ssrc\s*=\s*)(["'])attachment:([^"']*)\2/gi;
+const unescapeAttr = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+
+/** Point <img src="attachment:NAME"> of rendered HTML at the cell's attachments (data: URLs). */
+function resolveAttachments(html, attachments) {
+  if (!attachments || !html.includes("attachment:")) return html;
+  return html.replace(ATTACHMENT_SRC, (whole, head, quote, ref) => {
+    const url = attachmentURL(attachments, unescapeAttr(ref));
+    return url ? `${head}${quote}${url}${quote}` : whole;
+  });
+}
+
+/** data: URL of a cell attachment named in a link (percent-encoded or not), or null. */
+function attachmentURL(attachments, ref) {
+  let name = ref;
+  try {
+    name = decodeURIComponent(ref);
+  } catch {
+    // a lone "%" in the name: use it as written
+  }
+  const bundle = attachments[name] || attachments[ref];
+  if (!bundle) return null;
+  const mime = IMAGE_MIMES.find((m) => m in bundle) || Object.keys(bundle)[0];
+  if (!mime) return null;
+  const value = Array.isArray(bundle[mime]) ? bundle[mime].join("") : String(bundle[mime]);
+  // SVG may be stored as text or (as JupyterLab pastes it) base64.
+  return mime === "image/svg+xml" && !/^[A-Za-z0-9+/=\s]+$/.test(value)
+    ? "data:image/svg+xml;charset=utf-8," + encodeURIComponent(value).replace(/'/g, "%27")
+    : `data:${mime};base64,${value.replace(/\s/g, "")}`;
+}
+
+/** Render markdown with $math$ into a sanitized fragment; attachments: a cell's {name: {mime: data}}. */
+export function renderMarkdown(text, trusted = false, attachments = null) {
+  return htmlFragment(resolveAttachments(md.render(String(text)), attachments), trusted);
 }
 
 /** Render a LaTeX string (as in text/latex outputs) into an element, or null on failure. */

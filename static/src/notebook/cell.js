@@ -2,7 +2,6 @@
 import { createEditor, getText, atEdge } from "../editor.js";
 import { OutputArea } from "../outputarea.js";
 import { joinText, renderMarkdown } from "../render.js";
-import { withAttachments } from "../attachments.js";
 import { toast } from "../ui.js";
 
 let nextId = 0;
@@ -154,7 +153,7 @@ export class MarkdownCell extends Cell {
     if (this.type === "raw") {
       this.rendered.replaceChildren(Object.assign(document.createElement("pre"), { textContent: text }));
     } else if (text.trim()) {
-      this.rendered.replaceChildren(renderMarkdown(withAttachments(text, this.json.attachments), this.nb.trusted));
+      this.rendered.replaceChildren(renderMarkdown(text, this.nb.trusted, this.json.attachments));
     } else {
       this.rendered.innerHTML = '<p class="placeholder">Empty markdown cell: double-click or press Enter to edit</p>';
     }
