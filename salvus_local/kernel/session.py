@@ -27,6 +27,24 @@ from .requests import Requests
 from .streams import FdCapture, Flusher, OutStream
 
 _SHUTDOWN = object()
+
+
+class InputInterrupted(KeyboardInterrupt):
+    """input() was interrupted: shown as KeyboardInterrupt, with the user's frames only."""
+
+
+InputInterrupted.__name__ = InputInterrupted.__qualname__ = "KeyboardInterrupt"
+
+
+def _without_our_frames(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list:
+    """Show a traceback whose last frames (this module's, with server paths) are cut off."""
+    last = tb
+    while last.tb_next is not None and last.tb_next.tb_frame.f_globals.get("__name__") != __name__:
+        last = last.tb_next
+    last.tb_next = None
+    stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return stb
 EXIT_IDLE = 75       # exit status of a session stopped for being idle too long
 EXIT_LIFETIME = 76   # exit status of a session stopped at its maximum lifetime
 _BINARY_PREFIXES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
@@ -92,6 +110,7 @@ class Session:
         self.stdout.before_write = self.stderr.before_write = self.drain_fds
         sys.stdout, sys.stderr = self.stdout, self.stderr
         builtins.input = self.input
+        self.shell.set_custom_exc((InputInterrupted,), _without_our_frames)
         getpass.getpass = lambda prompt="Password: ", stream=None: self.input(prompt, password=True)
 
     def discard_output(self) -> None:
@@ -225,6 +244,7 @@ class Session:
         """Ask the client for a line of input (``input()`` and ``getpass``)."""
         from IPython.core.error import StdinNotImplementedError
 
+
         parent = self.parent
         if not parent.get("content", {}).get("allow_stdin", False):
             raise StdinNotImplementedError("input() is not available: the client does not accept input requests")
@@ -232,11 +252,13 @@ class Session:
         while not self._stdin.empty():
             self._stdin.get_nowait()  # a stale reply to an earlier, interrupted prompt
         self.send(Channel.STDIN, MsgType.INPUT_REQUEST, {"prompt": str(prompt), "password": password})
-        while True:
+        try:
             reply = self._stdin.get()
-            if reply is _SHUTDOWN:
-                raise EOFError("the session is shutting down")
-            return str(reply.get("content", {}).get("value", ""))
+        except KeyboardInterrupt:
+            raise InputInterrupted("Interrupted by user") from None  # as ipykernel says it
+        if reply is _SHUTDOWN:
+            raise EOFError("the session is shutting down")
+        return str(reply.get("content", {}).get("value", ""))
 
     # ---- reading -----------------------------------------------------------------
 

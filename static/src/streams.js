@@ -4,8 +4,9 @@
 // Shown: consecutive stream outputs of one name render as one terminal (so "\r" in one
 // message overwrites the line another message wrote, as in JupyterLab), at most SHOW_LINES
 // lines: the first SHOW_HEAD and the last ones, with an "output truncated, N lines hidden —
-// show / download" notice between. Saved: text a kernel sent in this page keeps its first
-// SAVE_HEAD and last SAVE_TAIL characters, with a line saying what was left out. Outputs that
+// show / download" notice between. Saved: text a kernel sent in this page keeps at most
+// SAVE_LINES lines (the first SAVE_HEAD_LINES and the last ones) and at most SAVE_HEAD +
+// SAVE_TAIL characters, with a line saying what was left out. Outputs that
 // were in the file when it was opened are never cut or rewritten.
 import { plainText, terminalPre } from "./termtext.js";
 
@@ -13,6 +14,8 @@ export const SHOW_LINES = 2000;
 export const SHOW_HEAD = 200;
 export const SAVE_HEAD = 20_000;
 export const SAVE_TAIL = 80_000;
+export const SAVE_LINES = 2000;
+export const SAVE_HEAD_LINES = 200;
 // What one output keeps in the page (the kernel's own cap, 2 MB per run by default, comes first).
 const MEMORY_LIMIT = 8_000_000;
 const MEMORY_HEAD = 1_000_000;
@@ -26,12 +29,47 @@ function newlines(text) {
   return n;
 }
 
-/** Cut the middle out of text, at line ends where possible; returns [head, middle, tail]. */
-function cutMiddle(text, head, tail) {
-  let a = text.lastIndexOf("\n", head - 1);
-  a = a > head / 2 ? a + 1 : head;
-  let b = text.indexOf("\n", text.length - tail);
-  b = b >= 0 && b < text.length - 1 && b - (text.length - tail) < tail / 2 ? b + 1 : text.length - tail;
+/** Where the last n lines of text start (a final newline does not open a line). */
+function lastLinesStart(text, n) {
+  let i = text.length - (text.endsWith("\n") ? 2 : 1);
+  let start = 0;
+  for (let k = 0; k < n; k++) {
+    const j = text.lastIndexOf("\n", i);
+    if (j < 0) return 0;
+    start = j + 1;
+    i = j - 1;
+  }
+  return start;
+}
+
+/** Index just after the n-th newline (or text.length). */
+function firstLinesEnd(text, n) {
+  let i = 0;
+  for (let k = 0; k < n; k++) {
+    const j = text.indexOf("\n", i);
+    if (j < 0) return text.length;
+    i = j + 1;
+  }
+  return i;
+}
+
+/**
+ * Cut the middle out of text: the head keeps at most headLines lines and headChars characters,
+ * the tail tailLines lines and tailChars characters; cuts fall on line ends where a line is
+ * not longer than the cap itself. Returns [head, middle, tail].
+ */
+function cutMiddle(text, headChars, tailChars, headLines = Infinity, tailLines = Infinity) {
+  let a = headLines === Infinity ? text.length : firstLinesEnd(text, headLines);
+  if (a > headChars) {
+    a = text.lastIndexOf("\n", headChars - 1);
+    a = a > headChars / 2 ? a + 1 : headChars;
+  }
+  let b = tailLines === Infinity ? 0 : lastLinesStart(text, tailLines);
+  if (text.length - b > tailChars) {
+    b = text.indexOf("\n", text.length - tailChars);
+    b = b >= 0 && b < text.length - 1 && b - (text.length - tailChars) < tailChars / 2 ? b + 1 : text.length - tailChars;
+  }
+  b = Math.max(a, b);
   return [text.slice(0, a), text.slice(a, b), text.slice(b)];
 }
 
@@ -49,12 +87,15 @@ export function appendLive(out, text) {
 /** The nbformat dict to save for a live stream output: its text capped to SAVE_HEAD + SAVE_TAIL. */
 export function savedStream(out, json) {
   const text = out.text;
-  if (text.length <= SAVE_HEAD + SAVE_TAIL) return json;
   if (!out._saved || out._saved.length !== text.length) {
-    const [head, middle, tail] = cutMiddle(text, SAVE_HEAD, SAVE_TAIL);
-    out._saved = { length: text.length, text: head + notice(head, middle, "not saved in the notebook") + tail };
+    let saved = text;
+    if (text.length > SAVE_HEAD + SAVE_TAIL || newlines(text) > SAVE_LINES) {
+      const [head, middle, tail] = cutMiddle(text, SAVE_HEAD, SAVE_TAIL, SAVE_HEAD_LINES, SAVE_LINES - SAVE_HEAD_LINES);
+      if (middle) saved = head + notice(head, middle, "not saved in the notebook") + tail;
+    }
+    out._saved = { length: text.length, text: saved };
   }
-  return { ...json, text: out._saved.text };
+  return out._saved.text === text ? json : { ...json, text: out._saved.text };
 }
 
 /** One run of consecutive stream outputs of one name, drawn as one terminal. */

@@ -152,6 +152,12 @@ function runsOf({ chars, keys }) {
   return runs;
 }
 
+/** Near-white text meant for a dark terminal (IPython's grey 255) would vanish on our light page. */
+function tooLight(rgb) {
+  const m = /rgb\((\d+),(\d+),(\d+)\)/.exec(rgb);
+  return !!m && 0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3] > 215;
+}
+
 /** A styled <span> for a run (inline colours for 256/true colour and inverse video). */
 function spanFor(text, key) {
   const s = styleKeys.get(key);
@@ -169,7 +175,7 @@ function spanFor(text, key) {
     fg = bg = undefined;
   }
   if (typeof fg === "number") cls.push(`ansi-${fg >= 8 ? "bright-" : ""}${NAMES[fg % 8]}-fg`);
-  else if (fg) span.style.color = fg;
+  else if (fg && !(bg == null && tooLight(fg))) span.style.color = fg;
   if (typeof bg === "number") cls.push(`ansi-${bg >= 8 ? "bright-" : ""}${NAMES[bg % 8]}-bg`);
   else if (bg) span.style.backgroundColor = bg;
   if (s.bold) cls.push("ansi-bold");
