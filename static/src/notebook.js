@@ -63,7 +63,8 @@ class NotebookPage {
   }
 
   layout() {
-    this.title = h("button", { class: "nb-title", title: "Rename", onclick: () => this.rename() }, this.path.split("/").pop());
+    const name = this.path.split("/").pop();
+    this.title = h("button", { class: "nb-title", title: `${name} (click to rename)`, onclick: () => this.rename() }, name);
     this.trust = h("button", { class: "trust", onclick: () => this.toggleTrust() });
     const btn = (label, title, fn, cls = "") => h("button", { class: `tool ${cls}`, title, onclick: fn }, label);
     this.typeSelect = h(
@@ -233,7 +234,7 @@ class NotebookPage {
   showNewBanner(name) {
     this.banner.hidden = false;
     this.banner.classList.add("banner-info");
-    this.banner.replaceChildren(h("span", {}, `${name} does not exist yet: it is created when you change something or save (Ctrl+S).`));
+    this.banner.replaceChildren(h("span", {}, `New notebook: ${name} is created on disk when you change something or save (Ctrl+S).`));
     this.saveState.textContent = "Not saved yet";
     this.saver.addEventListener("state", (ev) => ev.detail.state === "saved" && this.hideNewBanner());
   }
@@ -311,6 +312,7 @@ class NotebookPage {
         this.path = model.path;
         this.saver.path = model.path;
         this.title.textContent = model.name;
+        this.title.title = `${model.name} (click to rename)`;
         document.title = `${model.name} · Salvus Local`;
         history.replaceState(null, "", `${baseUrl()}notebooks/${encodePath(model.path)}`);
       } catch (err) {
