@@ -208,6 +208,18 @@ def _add_account_commands() -> None:
 _add_account_commands()
 
 
+def _add_client_commands() -> None:
+    """Mount `salvus-local run FILE`, `salvus-local exec CODE` and `salvus-local export FILE`."""
+    from salvus_local.client_cli import exec_, export, run
+
+    cli.add_command(run)
+    cli.add_command(exec_)
+    cli.add_command(export)
+
+
+_add_client_commands()
+
+
 def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:
     """Entry point of ``salvus-local`` and ``sage-salvus``: errors are one line, exit code 2."""
     try:
