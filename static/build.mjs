@@ -133,6 +133,33 @@ async function writeManifest(metafile) {
   for (const [name, e] of Object.entries(manifest.entries)) console.log(`  page ${name}: ${(e.gzip_bytes / 1024).toFixed(0)} KB gzip at load`);
 }
 
+// embed.js is a classic script (other sites include it with <script src>): one IIFE with a
+// fixed name, and the notebook's style sheet scoped under .salvus-embed so it cannot restyle
+// the host page (CSS nesting, flattened by esbuild; :root variables move onto the cell).
+const scopedStyle = {
+  name: "salvus-scoped-style",
+  setup(build) {
+    build.onResolve({ filter: /^salvus-scoped-style$/ }, () => ({ path: path.join(here, "src/style.css"), namespace: "scoped" }));
+    build.onLoad({ filter: /.*/, namespace: "scoped" }, async (args) => {
+      let css = await readFile(args.path, "utf8");
+      const keyframes = css.match(/@keyframes[^{]+\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}/g) || [];
+      for (const k of keyframes) css = css.replace(k, "");
+      css = css.replace(/(^|\n)\s*html,\s*body\s*\{[^}]*\}/g, "\n").replace(/(^|\n)body\s*\{[^}]*\}/g, "\n");
+      css = css.replace(/:root/g, "&");
+      return { contents: `${keyframes.join("\n")}\n.salvus-embed {\n${css}\n}\n`, loader: "css", resolveDir: path.join(here, "src") };
+    });
+  },
+};
+const embedOptions = {
+  ...options,
+  entryPoints: { embed: "src/embed/embed.js" },
+  format: "iife",
+  splitting: false,
+  entryNames: "[name]",
+  metafile: false,
+  plugins: [...options.plugins, scopedStyle],
+};
+
 await rm(outdir, { recursive: true, force: true });
 await mkdir(outdir, { recursive: true });
 // Files with fixed names (favicon) are copied as they are.
@@ -146,4 +173,5 @@ if (watch) {
 } else {
   const result = await esbuild.build(options);
   await writeManifest(result.metafile);
+  await esbuild.build(embedOptions);
 }

@@ -59,11 +59,16 @@ export class Kernel extends EventTarget {
   }
 
   /** Open the websocket; resolves once it is open (rejects if the kernel is gone). */
-  connect() {
+  /** The channels websocket URL (embedded cells point it at their own server). */
+  channelsUrl() {
     const url = new URL(`${baseUrl()}api/kernels/${this.id}/channels?session_id=${this.session}`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    return url.href;
+  }
+
+  connect() {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url.href);
+      const ws = new WebSocket(this.channelsUrl());
       ws.binaryType = "arraybuffer";
       this.ws = ws;
       let opened = false;

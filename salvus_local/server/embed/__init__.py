@@ -17,7 +17,7 @@ from .sessions import EmbedSessions
 
 __all__ = ["EmbedPolicy", "EmbedSessions", "RateLimiter", "init_app"]
 ANONYMOUS_PATHS = ("/api/v1/execute", "/service")
-ASSETS = ("/embed.js", "/embed.css")
+ASSETS = ("/embed.js",)
 
 
 def _covered(path: str) -> bool:
@@ -41,7 +41,11 @@ def init_app(app: Flask) -> None:
 
     def cors(response: Response) -> Response:
         origin = request.headers.get("Origin")
-        if _covered(request.path) and not is_websocket() and policy.origin_allowed(origin):
+        # Fonts of embed.css are fetched with CORS from the embedding page.
+        if request.path.startswith("/static/") and policy.origin_allowed(origin):
+            response.headers["Access-Control-Allow-Origin"] = origin or ""
+            response.headers.add("Vary", "Origin")
+        elif _covered(request.path) and not is_websocket() and policy.origin_allowed(origin):
             response.headers["Access-Control-Allow-Origin"] = origin or ""
             response.headers["Access-Control-Allow-Methods"] = "POST, DELETE, OPTIONS"
             response.headers["Access-Control-Allow-Headers"] = "Content-Type"

@@ -1,4 +1,4 @@
-"""Routes of embedding: ``/embed.js``, ``/embed.css`` and the anonymous session API under ``/embed/``."""
+"""Routes of embedding: ``/embed.js`` and the anonymous session API under ``/embed/`` (the style sheet is /static/embed.css)."""
 
 from __future__ import annotations
 
@@ -32,12 +32,6 @@ def _asset(name: str, mimetype: str) -> Response:
 def embed_js() -> Response:
     """The script a page includes to turn ``<div class="salvus-cell">`` into live cells."""
     return _asset("embed.js", "text/javascript")
-
-
-@bp.get("/embed.css")
-def embed_css() -> Response:
-    """The embedded cells' style sheet (embed.js links it)."""
-    return _asset("embed.css", "text/css")
 
 
 @bp.post("/embed/kernels")
