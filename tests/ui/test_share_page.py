@@ -54,6 +54,7 @@ def test_share_page_renders_outputs_and_math_without_login(page: object, client:
 def test_signed_in_viewer_copies_into_a_project(page: object, client: Server) -> None:
     share = _publish(client, "share-copy.ipynb")
     signin(page, client, share["url"])
+    expect(page.locator(".share-copy select")).to_have_value("default")  # the user's own project comes first
     page.locator(".share-copy button").click()
     expect(page.locator(".toast").first).to_be_visible()
     assert page.locator(".toast").first.text_content().startswith("Copied"), page.locator(".toast").all_text_contents()

@@ -69,8 +69,11 @@ async function copyControl(item) {
   } catch {
     return null; // not signed in: a public viewer only reads
   }
+  // The user's own main project first: the default one, or the home project in multi-user mode.
+  const home = (p) => p.id === "default" || /\(home\)$/.test(p.title || "");
+  const ordered = [...list.filter(home), ...list.filter((p) => !home(p) && !p.archived)];
   const select = h("select", { class: "share-project", "aria-label": "Project to copy into" },
-    ...list.map((p) => h("option", { value: p.id }, p.title || p.id)));
+    ...ordered.map((p) => h("option", { value: p.id }, p.title || p.id)));
   const button = h("button", { class: "primary", onclick: async () => {
     button.disabled = true;
     try {
