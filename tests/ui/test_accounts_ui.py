@@ -497,3 +497,26 @@ def test_teacher_adds_a_student_and_manages_only_students(browser: object, multi
     assert not any(u["name"] == student for u in multi.get("/api/users").json()["users"])
     assert not page.context.errors, page.context.errors
     page.context.close()
+
+
+def test_teacher_approves_a_whole_class_and_an_admin_changes_a_role(browser: object, multi: Server) -> None:
+    assert multi.patch("/api/join", json={"approval_required": True}).status_code == 200
+    code = multi.get("/api/join").json()["class_code"]
+    names = [name("p") for _ in range(3)]
+    for n in names:  # three students sign up (each their own browser, as the API of the page does)
+        s = requests.Session()
+        s.get(multi.url("/login"))
+        r = s.post(multi.url("/api/signup"), json={"username": n, "password": PASSWORD, "class_code": code},
+                   headers={"X-XSRFToken": s.cookies.get("_xsrf", "")}, timeout=30)
+        assert r.status_code == 201 and r.json()["user"]["status"] == "pending", r.text
+    teacher = teacher_page(browser, multi)
+    expect(teacher.locator(".approve-all")).to_be_visible()
+    teacher.click(".approve-all")
+    for n in names:
+        expect(teacher.locator(f".user-row[data-name='{n}'] .status")).to_have_text("active")
+    row = teacher.locator(f".user-row[data-name='{names[0]}']")
+    row.locator(".user-role").select_option("teacher")
+    expect(teacher.locator(".toast", has_text="is now a teacher")).to_be_visible()
+    assert next(u for u in multi.get("/api/users").json()["users"] if u["name"] == names[0])["role"] == "teacher"
+    assert not teacher.context.errors, teacher.context.errors
+    teacher.context.close()

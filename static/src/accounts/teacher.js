@@ -15,8 +15,10 @@ const POLL_MS = 3000;
 /** A panel with a heading (and optional count) and a body. */
 function panel(cls, title, ...body) {
   const count = h("span", { class: "count" });
-  const el = h("section", { class: `panel ${cls}` }, h("h2", {}, title, count), ...body);
+  const tools = h("span", { class: "panel-tools" });
+  const el = h("section", { class: `panel ${cls}` }, h("div", { class: "panel-head" }, h("h2", {}, title, count), tools), ...body);
   el.count = (n) => (count.textContent = n ? ` (${n})` : "");
+  el.tools = (...nodes) => tools.replaceChildren(...nodes.filter(Boolean));
   return el;
 }
 
@@ -126,7 +128,9 @@ class TeacherPage {
     }
     this.failed = false;
     this.render("pending", list.filter((u) => u.status === "pending"), (l) => this.showPending(l));
-    this.render("online", online.filter((u) => u.online || (u.sessions && u.sessions.length)), (l) => this.showOnline(l));
+    // Accounts still waiting are in the approval list, not among who is online.
+    const waiting = new Set(list.filter((u) => u.status === "pending").map((u) => u.name));
+    this.render("online", online.filter((u) => !waiting.has(u.name) && (u.online || (u.sessions && u.sessions.length))), (l) => this.showOnline(l));
     this.render("users", list, (l) => this.showUsers(l));
   }
 
@@ -141,12 +145,14 @@ class TeacherPage {
   showPending(list) {
     this.pending.count(list.length);
     this.pending.hidden = !list.length;
+    const all = list.length > 1 ? h("button", { class: "primary approve-all", onclick: () => this.approveAll(list) }, "Approve all") : null;
+    this.pending.tools(all);
     this.pendingBody.replaceChildren(
       ...list.map((u) =>
         h(
           "div",
           { class: "pending-row", dataset: { name: u.name } },
-          h("div", { class: "who" }, h("strong", {}, u.name), u.display_name ? h("span", { class: "muted" }, ` · ${u.display_name}`) : null, h("div", { class: "hint" }, `Signed up ${when(u.created)}`)),
+          h("div", { class: "who" }, h("strong", {}, u.name), u.display_name && u.display_name !== u.name ? h("span", { class: "muted" }, ` · ${u.display_name}`) : null, h("div", { class: "hint" }, `Signed up ${when(u.created)}`)),
           h("button", { class: "primary approve", onclick: () => this.act(users.update(u.name, { status: "active" }), `${u.name} can sign in now.`) }, "Approve"),
           h("button", { class: "tool reject", onclick: () => this.remove(u, true) }, "Reject"),
         ),
@@ -206,7 +212,7 @@ class TeacherPage {
           "tr",
           { class: "user-row", dataset: { name: u.name } },
           h("td", {}, h("strong", {}, u.name), u.display_name && u.display_name !== u.name ? h("div", { class: "hint" }, u.display_name) : null),
-          h("td", {}, u.role),
+          h("td", {}, this.admin && u.name !== this.self ? this.roleSelect(u) : u.role),
           h("td", {}, h("span", { class: `status status-${u.status}` }, u.status), u.online ? h("span", { class: "dot on", title: "Online" }) : null),
           h("td", { class: "hint" }, short(u.last_seen)),
           // Teachers manage students; admins everyone but themselves (their password is in Settings).
@@ -254,7 +260,24 @@ class TeacherPage {
     return form;
   }
 
+  /** An admin's role picker for one account (a teacher manages the class; an admin everything). */
+  roleSelect(u) {
+    const select = h(
+      "select",
+      { class: "role-select user-role", "aria-label": `Role of ${u.name}`, onchange: () => this.act(users.update(u.name, { role: select.value }), `${u.name} is now ${select.value === "admin" ? "an" : "a"} ${select.value}.`) },
+      ...["student", "teacher", "admin"].map((r) => h("option", { value: r, selected: r === u.role }, r)),
+    );
+    return select;
+  }
+
   // --- actions ------------------------------------------------------------------
+  async approveAll(list) {
+    const results = await Promise.allSettled(list.map((u) => users.update(u.name, { status: "active" })));
+    const failed = results.filter((r) => r.status === "rejected");
+    toast(failed.length ? `${list.length - failed.length} approved; ${failed.length} failed: ${failed[0].reason.message}` : `${list.length} accounts approved.`, failed.length ? 8000 : 3500);
+    this.refresh();
+  }
+
   async act(promise, message) {
     try {
       await promise;
