@@ -9,6 +9,7 @@ import { h, toast, ask } from "../dom.js";
 import { me, isTeacher, users, join, activity, stopKernel, when, short, svgUrl } from "./api.js";
 import { copy, showSecret } from "./ui.js";
 import { importSection } from "./importcsv.js";
+import { onlineTable } from "./online.js";
 
 const POLL_MS = 3000;
 
@@ -21,17 +22,6 @@ function panel(cls, title, ...body) {
   el.tools = (...nodes) => tools.replaceChildren(...nodes.filter(Boolean));
   return el;
 }
-
-const memory = (mb) => (mb == null ? "–" : mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`);
-// What a session runs: its kernel, and the folder inside the project when not the top one
-// (the server gives the kernel's working folder, which ends in or below the project's).
-function sessionName(s) {
-  const parts = (s.path || "").split("/").filter(Boolean);
-  const at = parts.lastIndexOf(s.project_id);
-  const folder = at >= 0 ? parts.slice(at + 1).join("/") : "";
-  return `${s.name || "kernel"}${folder ? ` in ${folder}/` : ""}`;
-}
-const cpu = (pct) => (pct == null ? "–" : `${Math.round(pct)} %`);
 
 class TeacherPage {
   constructor() {
@@ -162,46 +152,7 @@ class TeacherPage {
 
   showOnline(list) {
     this.online.count(list.length);
-    if (!list.length) {
-      this.onlineBody.replaceChildren(h("p", { class: "muted" }, "Nobody is signed in right now."));
-      return;
-    }
-    // Who runs something first (the busiest on top), then the others by name: one table, one row per session.
-    const load = (u) => (u.sessions || []).reduce((sum, s) => sum + (s.cpu_percent || 0), 0);
-    const sorted = [...list].sort((a, b) => (b.sessions || []).length - (a.sessions || []).length || load(b) - load(a) || a.name.localeCompare(b.name));
-    const who = (u, rows) =>
-      h(
-        "td",
-        { class: "who", rowSpan: rows },
-        h("span", { class: u.online ? "dot on" : "dot", title: u.online ? "Online" : "Offline" }),
-        h("strong", {}, u.display_name || u.name),
-        u.display_name && u.display_name !== u.name ? h("span", { class: "muted" }, ` · ${u.name}`) : null,
-      );
-    const rows = [];
-    for (const u of sorted) {
-      const sessions = u.sessions || [];
-      if (!sessions.length) {
-        rows.push(h("tr", { class: "online-user idle", dataset: { name: u.name } }, who(u, 1), h("td", { class: "hint no-sessions", colSpan: 5 }, "Nothing running")));
-        continue;
-      }
-      sessions.forEach((s, i) =>
-        rows.push(
-          h(
-            "tr",
-            { class: "online-user session-row", dataset: { name: u.name, kernel: s.kernel_id } },
-            i === 0 ? who(u, sessions.length) : null,
-            h("td", { class: "session-path" }, h("span", { class: "muted" }, `${s.project_id} · `), sessionName(s)),
-            h("td", { class: "num cpu" }, cpu(s.cpu_percent)),
-            h("td", { class: "num mem" }, memory(s.rss_mb)),
-            h("td", { class: "since" }, short(s.started, "")),
-            h("td", {}, h("button", { class: "tool danger-text stop-session", onclick: () => this.stop(u, s) }, "Stop")),
-          ),
-        ),
-      );
-    }
-    this.onlineBody.replaceChildren(
-      h("div", { class: "table-wrap" }, h("table", { class: "data-table sessions-table" }, h("thead", {}, h("tr", {}, ...["Who", "Running", "CPU", "Memory", "Since", ""].map((t) => h("th", {}, t)))), h("tbody", {}, ...rows))),
-    );
+    this.onlineBody.replaceChildren(onlineTable(list, (u, s) => this.stop(u, s)));
   }
 
   showUsers(list) {
