@@ -11,6 +11,7 @@ beside the issue's target (>= 500 requests/s, p99 <= 1 s on 2 cores).  No assert
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -18,14 +19,33 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from projects_bench import Server  # noqa: E402  (same real-server harness)
 
 
-def load(server: Server, body: dict, clients: int, seconds: float) -> tuple[float, float, float, int]:
-    """Run clients threads for seconds; return (requests/s, p50 s, p99 s, errors)."""
+def server_cpu(pid: int) -> float:
+    """CPU seconds used so far by the server's process tree, reaped sessions included."""
+    total = 0.0
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        # children_*: processes this one has reaped (the forked sessions); live ones are listed themselves.
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def load(server: Server, body: dict, clients: int, seconds: float) -> tuple[float, float, float, int, float]:
+    """Run clients threads for seconds; return (requests/s, p50 s, p99 s, errors, server CPU s per request)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -45,6 +65,7 @@ def load(server: Server, body: dict, clients: int, seconds: float) -> tuple[floa
         with lock:
             latencies.extend(mine)
 
+    cpu0 = server_cpu(server.proc.pid)
     started = time.monotonic()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
@@ -52,9 +73,10 @@ def load(server: Server, body: dict, clients: int, seconds: float) -> tuple[floa
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
+    cpu = (server_cpu(server.proc.pid) - cpu0) / max(1, len(latencies))
     latencies.sort()
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    return len(latencies) / elapsed, statistics.median(latencies), p99, errors[0]
+    return len(latencies) / elapsed, statistics.median(latencies), p99, errors[0], cpu
 
 
 def main() -> None:
@@ -73,11 +95,15 @@ def main() -> None:
         rows = []
         for label, body in cases:
             load(server, body, args.clients, 1.0)  # warm up (spare children, connections)
-            rate, p50, p99, errors = load(server, body, args.clients, args.seconds)
-            rows.append(f"| {label} | {rate:.0f} req/s | {p50 * 1000:.0f} ms | {p99 * 1000:.0f} ms | {errors} |")
-        print(f"\n{args.clients} concurrent clients, {args.seconds:g} s each, fresh forked session per request:\n")
-        print("| code | throughput (target ≥ 500 req/s) | p50 | p99 (target ≤ 1 s) | errors |")
-        print("|---|---|---|---|---|")
+            rate, p50, p99, errors, cpu = load(server, body, args.clients, args.seconds)
+            cores = psutil.cpu_count() or 1
+            rows.append(f"| {label} | {rate:.0f} req/s | {p50 * 1000:.0f} ms | {p99 * 1000:.0f} ms | "
+                        f"{cpu * 1000:.1f} ms | {cores / cpu:.0f} req/s | {errors} |")
+        print(f"\n{args.clients} concurrent clients, {args.seconds:g} s each, fresh forked session per request; "
+              f"load average before: {os.getloadavg()[0]:.1f}\n")
+        print("| code | throughput (target ≥ 500 req/s) | p50 | p99 (target ≤ 1 s) | server CPU per request "
+              "| CPU bound on idle cores | errors |")
+        print("|---|---|---|---|---|---|---|")
         print("\n".join(rows))
     finally:
         server.stop()
