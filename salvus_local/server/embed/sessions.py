@@ -12,6 +12,7 @@ import hmac
 import logging
 import os
 import secrets
+import shutil
 import threading
 import time
 from typing import Any
@@ -33,6 +34,7 @@ class EmbedSessions:
         self.config = config
         self.kernels = kernels
         self._sessions: dict[str, tuple[str, float]] = {}
+        self._folders: dict[str, str] = {}  # kernel_id → its private working folder
         self._lock = threading.Lock()
         self.cwd = os.path.join(config.data_dir, "embed")
         os.makedirs(self.cwd, exist_ok=True)
@@ -53,15 +55,23 @@ class EmbedSessions:
                 raise APIError(503, "Too many embedded sessions are running: try again in a minute")
             self._sessions["pending-" + secrets.token_hex(8)] = ("", 0.0)  # reserve a slot while starting
             slot = next(reversed(self._sessions))
+        cwd = os.path.join(self.cwd, slot)  # each anonymous visitor gets a folder of their own
+        os.mkdir(cwd, 0o700)
+        if self.kernels.uid is not None:
+            os.chown(cwd, self.kernels.uid, self.kernels.gid)
         try:
             name = {"sage": "sagemath", "python": "python3"}.get(kernel or "", kernel)
-            model = self.kernels.start(name, cwd=self.cwd, project_id=PROJECT, limits=self.limits())
+            model = self.kernels.start(name, cwd=cwd, project_id=PROJECT, limits=self.limits())
+        except BaseException:
+            shutil.rmtree(cwd, ignore_errors=True)
+            raise
         finally:
             with self._lock:
                 self._sessions.pop(slot, None)
         key = secrets.token_urlsafe(24)
         with self._lock:
             self._sessions[model["id"]] = (key, time.monotonic() + self.config.embed_lifetime)
+            self._folders[model["id"]] = cwd
         return {"id": model["id"], "key": key, "expires_in": self.config.embed_lifetime}
 
     def key_ok(self, kernel_id: str, key: str | None) -> bool:
@@ -73,8 +83,11 @@ class EmbedSessions:
         """Stop an anonymous session now."""
         with self._lock:
             known = self._sessions.pop(kernel_id, None)
+            folder = self._folders.pop(kernel_id, None)
         if known and kernel_id in self.kernels:
             self.kernels.shutdown(kernel_id, now=True)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)  # rmtree never follows links out of the folder
 
     def prune(self) -> None:
         """Stop sessions past their lifetime and forget dead ones."""

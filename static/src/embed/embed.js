@@ -134,6 +134,13 @@ function mount(div) {
   run.addEventListener("click", execute);
 }
 
+// Leaving the page ends its sessions at once (the server would stop them when idle anyway).
+window.addEventListener("pagehide", () => {
+  for (const kernel of current.values()) {
+    fetch(`${SERVER}/embed/kernels/${kernel.id}?key=${encodeURIComponent(kernel.key)}`, { method: "DELETE", keepalive: true, credentials: "omit" }).catch(() => {});
+  }
+});
+
 function mountAll() {
   document.querySelectorAll("div.salvus-cell").forEach(mount);
 }

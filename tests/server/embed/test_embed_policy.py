@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import websocket
@@ -60,13 +61,19 @@ def test_anonymous_session_key_rate_limit_and_websocket(embedding: Server) -> No
     ws = websocket.create_connection(f"{ws_base}?key={session['key']}", origin=ORIGIN, timeout=60)
     from tests.conftest import KernelClient
 
-    assert KernelClient(ws).execute("print(6*7)").text == "42\n"
+    client = KernelClient(ws)
+    assert client.execute("print(6*7)").text == "42\n"
+    folder = client.execute("import os; print(os.getcwd())").text.strip()
+    assert folder.startswith(str(embedding.data_dir / "embed") + "/")  # a private folder per visitor
+    spin = client.execute("while True: pass", timeout=120)  # embed_timeout (2 s) is its CPU limit
+    assert "CPU" in json.dumps(spin.reply) + json.dumps([m["content"] for m in spin.iopub]), spin
     ws.close()
     assert embedding.request("DELETE", f"/embed/kernels/{session['id']}?key=nope", auth=False,
                              headers=headers).status_code == 404
     assert embedding.request("DELETE", f"/embed/kernels/{session['id']}?key={session['key']}", auth=False,
                              headers=headers).status_code == 204
     assert session["id"] not in [k["id"] for k in embedding.get("/api/kernels").json()]
+    assert not os.path.exists(folder)
     embedding.delete(f"/api/kernels/{normal}")
 
 
@@ -86,3 +93,4 @@ def test_anonymous_execute_is_limited_and_rate_limited(embedding: Server) -> Non
     assert limited.status_code == 429 and "try again" in limited.json()["message"]
     # The token still works, unlimited.
     assert embedding.post("/api/v1/execute", json={"code": "1"}).status_code == 200
+
