@@ -443,6 +443,9 @@ def test_single_user_teacher_page_says_what_it_needs(browser: object, client: Se
     page.goto(client.url("/teacher", token=client.token))
     expect(page.locator(".refusal")).to_contain_text("--lan")
     expect(page.locator(".shared-uid-banner")).to_have_count(0)
+    page.goto(client.url("/settings"))
+    expect(page.locator(".token-section")).to_contain_text("?token=")
+    expect(page.locator(".password-form")).to_have_count(0)
     assert not page.context.errors, page.context.errors
     page.context.close()
 

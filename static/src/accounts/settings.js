@@ -23,6 +23,11 @@ class SettingsPage {
     }
     if (info.mode !== "multi") {
       main.querySelector(".password-section").replaceChildren(h("h2", {}, "Password"), h("p", { class: "muted" }, "This server runs for one person and has no passwords: it is opened with the link it printed when it started."));
+      main.querySelector(".token-section").replaceChildren(
+        h("h2", {}, "API tokens"),
+        h("p", { class: "muted" }, "Programs use the server's own token, the part after ?token= of the printed link: send it as ", h("code", {}, "Authorization: token …"), "."),
+      );
+      return;
     } else {
       main.querySelector(".who").textContent = `Signed in as ${info.user.name} (${info.user.role}).`;
       // The first admin starts with no password (the printed link signs them in): they set one here.
