@@ -67,6 +67,6 @@ def execute() -> Response:
 @bp.post("/service")
 def service() -> Response:
     """SageCell's one-shot service: form ``code=…`` → ``{success, stdout, execute_reply}``."""
-    code = "".join(request.form.getlist("code"))
+    code = "".join(request.values.getlist("code"))  # form body or query, as SageCell reads it
     collector = run(code, None, None, None)
     return jsonify(collector.as_sagecell())

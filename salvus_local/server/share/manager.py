@@ -38,7 +38,9 @@ def sub_path(share: dict[str, Any], rest: str) -> str:
             raise APIError(404, "This share is a single file")
         return share["path"]
     parts = rest.split("/") if rest else []
-    if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+    # Hidden names (.git, .salvus, .ipynb_checkpoints) never leave the project: a remote URL in
+    # .git/config can hold credentials.
+    if any(p.startswith(".") or not p or "\\" in p or "\0" in p for p in parts):
         raise APIError(404, f"No such file in this share: {rest!r}")
     return "/".join([share["path"], *parts]).strip("/") if share["path"] else "/".join(parts)
 
@@ -97,18 +99,33 @@ class ShareManager:
             sql, args = sql + " and path = ?", [*args, path.strip("/")]
         return [self._public(r) for r in self.store.query(sql + " order by created desc", tuple(args))]
 
+    def _inside(self, share: dict[str, Any], api_path: str) -> Any:
+        """Return the share's ContentsManager after checking that api_path, links resolved, stays in the share.
+
+        The ContentsManager keeps links inside the project; a share must also keep them inside the
+        shared folder and away from hidden files (a link ``x -> ../.git/config``)."""
+        cm = self.workspace.contents(share["project_id"])
+        project = cm.os_path("").resolve()
+        root = cm.os_path(share["path"]).resolve()
+        target = cm.os_path(api_path).resolve()
+        if target != root and root not in target.parents:
+            raise APIError(404, "No such file in this share")
+        if target != project and any(part.startswith(".") for part in target.relative_to(project).parts):
+            raise APIError(404, "No such file in this share")
+        return cm
+
     def read(self, slug: str, rest: str = "", content: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
         """Return (share, contents model of ``rest`` inside it) with paths made relative to the share."""
         share = self.get(slug)
         api_path = sub_path(share, rest)
-        model = self.workspace.contents(share["project_id"]).get(api_path, content=content)
+        model = self._inside(share, api_path).get(api_path, content=content)
         return self._public(share), self._relative(share, model)
 
     def read_bytes(self, slug: str, rest: str = "") -> tuple[str, bytes]:
         """Return (file name, bytes) of a file inside a share."""
         share = self.get(slug)
         api_path = sub_path(share, rest)
-        cm = self.workspace.contents(share["project_id"])
+        cm = self._inside(share, api_path)
         if cm.is_dir(api_path):
             raise APIError(400, "That is a folder: open it instead of downloading it")
         from ..contents import models
@@ -139,7 +156,7 @@ class ShareManager:
 
         out = {**model, "path": rel(model["path"])}
         if model.get("type") == "directory" and isinstance(model.get("content"), list):
-            out["content"] = [{**m, "path": rel(m["path"])} for m in model["content"]]
+            out["content"] = [{**m, "path": rel(m["path"])} for m in model["content"] if not m["name"].startswith(".")]
         return out
 
     @staticmethod

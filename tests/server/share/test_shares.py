@@ -115,3 +115,34 @@ def test_export_html_and_pdf(server: Server) -> None:
         assert r.headers["X-Salvus-Export-Engine"] in ("chromium", "latex")
     assert server.get("/api/export", params={"path": "exp.ipynb", "to": "doc"}).status_code == 400
     assert "'path'" in server.get("/api/export", params={"path": "a.txt"}).json()["message"]
+
+
+def test_hidden_files_of_a_published_project_stay_private(server: Server) -> None:
+    project = server.post("/api/projects", json={"title": "Whole"}).json()
+    put_p = lambda path, text: server.put(f"/p/{project['id']}/api/contents/{path}",  # noqa: E731
+                                          json={"type": "file", "format": "text", "content": text})
+    assert put_p("visible.txt", "hi").status_code in (200, 201)
+    r = server.post("/api/shares", json={"project": project["id"], "path": ""})
+    assert r.status_code == 201, r.text
+    slug = r.json()["slug"]
+    names = [e["name"] for e in server.get(f"/api/shares/{slug}/contents/", auth=False).json()["item"]["content"]]
+    assert "visible.txt" in names and not [n for n in names if n.startswith(".")]
+    for hidden in (".git/config", ".git/HEAD", ".salvus/project.json", "sub/.hidden"):
+        assert server.get(f"/api/shares/{slug}/contents/{hidden}", auth=False).status_code == 404
+        assert server.get(f"/api/shares/{slug}/raw/{hidden}", auth=False).status_code == 404
+
+
+def test_links_cannot_leave_the_shared_folder(server: Server) -> None:
+    project = server.post("/api/projects", json={"title": "Links"}).json()
+    root = __import__("pathlib").Path(server.get(f"/api/projects/{project['id']}").json()["path"])
+    (root / "pub").mkdir()
+    (root / "secret.txt").write_text("secret")
+    (root / "pub" / "ok.txt").write_text("fine")
+    (root / "pub" / "leak.txt").symlink_to("../secret.txt")
+    (root / "pub" / "git").symlink_to("../.git")
+    slug = server.post("/api/shares", json={"project": project["id"], "path": "pub"}).json()["slug"]
+    assert server.get(f"/api/shares/{slug}/contents/ok.txt", auth=False).json()["item"]["content"] == "fine"
+    for bad in ("leak.txt", "git/config", "git"):
+        for kind in ("contents", "raw"):
+            r = server.get(f"/api/shares/{slug}/{kind}/{bad}", auth=False)
+            assert r.status_code == 404 and "secret" not in r.text, (bad, kind, r.status_code)
