@@ -525,3 +525,19 @@ def test_teacher_approves_a_whole_class_and_an_admin_changes_a_role(browser: obj
     assert next(u for u in multi.get("/api/users").json()["users"] if u["name"] == names[0])["role"] == "teacher"
     assert not teacher.context.errors, teacher.context.errors
     teacher.context.close()
+
+
+def test_admin_sees_other_peoples_projects_in_their_own_tab(browser: object, multi: Server) -> None:
+    username = name()
+    make_user(multi, username)
+    student = student_page(browser, multi, username, "/projects")
+    status, project = api_json(student, "POST", "/api/projects", {"title": f"Work of {username}"})
+    assert status == 201, project
+    admin = teacher_page(browser, multi, "/projects")
+    expect(admin.locator(".project-card", has_text=project["title"])).to_have_count(0)  # not among "Mine"
+    admin.click(".tab[data-view=others]")
+    card = admin.locator(".project-card", has_text=project["title"])
+    expect(card.locator(".role-badge")).to_have_text(f"{username}'s project")
+    expect(card.locator(".collaborators-button")).to_be_visible()  # an admin may manage it
+    student.context.close()
+    admin.context.close()
