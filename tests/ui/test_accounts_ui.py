@@ -168,6 +168,26 @@ def test_signup_with_class_code_waits_for_approval(browser: object, multi: Serve
     teacher.context.close()
 
 
+def test_rejected_signup_is_told(browser: object, multi: Server) -> None:
+    assert multi.patch("/api/join", json={"approval_required": True}).status_code == 200
+    code = multi.get("/api/join").json()["class_code"]
+    username = name()
+    student = context(browser).new_page()
+    student.goto(multi.url("/signup", code=code))
+    student.fill("#f-username", username)
+    student.fill("#f-password", PASSWORD)
+    student.fill("#f-password2", PASSWORD)
+    student.click(".signup-form button[type=submit]")
+    expect(student.locator(".auth-card h1")).to_have_text("Waiting for approval")
+    teacher = teacher_page(browser, multi)
+    teacher.locator(".pending-row", has_text=username).locator(".reject").click()
+    teacher.locator(".ask-dialog button[type=submit]").click()
+    expect(teacher.locator(".pending-row", has_text=username)).to_have_count(0)
+    expect(student.locator(".auth-card h1")).to_have_text("Not approved", timeout=30_000)
+    student.context.close()
+    teacher.context.close()
+
+
 def test_wrong_class_code_is_refused_with_a_message(browser: object, multi: Server) -> None:
     page = context(browser).new_page()
     page.goto(multi.url("/signup", code="NOT-THE-CODE"))

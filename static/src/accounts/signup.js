@@ -16,8 +16,15 @@ function pendingCard(user) {
     let info;
     try {
       info = await rootApi("GET", "api/me");
-    } catch {
-      return; // the server restarting, or the account rejected: the card stays
+    } catch (err) {
+      // Signed out: the teacher rejected (removed) the account. Else the server is restarting: wait on.
+      if (err.status === 401 || err.status === 403) {
+        clearInterval(timer);
+        document.querySelector(".auth-page").replaceWith(
+          authCard("Not approved", h("p", { class: "rejected-note" }, "Your teacher did not accept this account. Ask them, or sign up again."), h("a", { class: "primary button-link", href: `${rootUrl()}signup` }, "Sign up again")),
+        );
+      }
+      return;
     }
     if (info.user && info.user.status === "active") {
       clearInterval(timer);
