@@ -158,6 +158,7 @@ setup(
         "argon2-cffi",
         "segno",
         "zeroconf",
+        "nbdime",
     ],
     extras_require={
         "sage": SAGE,

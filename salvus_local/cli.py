@@ -220,6 +220,18 @@ def _add_client_commands() -> None:
 _add_client_commands()
 
 
+def _add_sync_commands() -> None:
+    """Mount `salvus-local sync ...` (clone, link, push, pull, status) when salvus_sync is installed."""
+    try:
+        from salvus_sync.cli import sync
+    except ImportError:
+        return
+    cli.add_command(sync)
+
+
+_add_sync_commands()
+
+
 def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:
     """Entry point of ``salvus-local`` and ``sage-salvus``: errors are one line, exit code 2."""
     try:

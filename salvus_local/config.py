@@ -81,6 +81,9 @@ class Config:
     embed_lifetime: int = setting(600, "Seconds an anonymous embedded session lives (it also ends after 120 s idle).")
     embed_memory_limit: int = setting(1024, "Megabytes of address space an anonymous session may add.")
     embed_max_sessions: int = setting(20, "Anonymous embedded sessions that may run at once.")
+    # Sync (sync/: package salvus_sync)
+    machine_name: str = setting("", "This machine's name in sync commits and conflict copies; empty means the host name.")
+    sync_max_file_mb: int = setting(100, "Files larger than this many megabytes are refused by sync (named, never sent).")
 
     # Not settings: filled in at start.
     extra: dict = field(default_factory=dict, metadata={"internal": True})

@@ -117,26 +117,37 @@ class ProjectManager:
         pid = meta.get("id") if ID_RE.match(str(meta.get("id", ""))) and not self._exists(meta["id"]) else None
         return self._register(pid or self._new_id(title), title, folder, in_place=True)
 
-    def clone(self, url: str, title: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
-        """Clone a git URL into a new project, reporting progress."""
+    def clone(self, url: str, title: str | None = None, progress: Progress | None = None,
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+        """Clone a git URL into a new project, reporting progress (env: git's environment, e.g. sync's token)."""
         import git
 
         if not url or url.startswith("-") or "::" in url.split("/", 1)[0]:
             raise BadRequest(f"Not a git URL: {url!r}")
         name = re.sub(r"\.git$", "", url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]) or "clone"
-        title = self._title(title or name)
-        pid = self._new_id(title)
-        folder = self.data_dir / "projects" / pid
-        tmp = self.data_dir / "projects" / f".{pid}.cloning"
+        tmp = self.data_dir / "projects" / f".clone-{secrets.token_hex(4)}.cloning"
         report = progress or (lambda stage, fraction, message: None)
         try:
-            git.Repo.clone_from(url, tmp, progress=_git_progress(report), multi_options=["--no-recurse-submodules"])
-            os.rename(tmp, folder)
-            fsync_dir(folder.parent)
+            repo = git.Repo.clone_from(url, tmp, progress=_git_progress(report),
+                                       multi_options=["--no-recurse-submodules"], env=env)
+            _check_out_a_branch(repo)
         except git.GitCommandError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             detail = (exc.stderr or "").strip().splitlines()
             raise BadRequest(f"git clone failed: {detail[-1] if detail else exc}") from None
+        # A clone of a salvus project keeps its id and title (when the id is free here), so its
+        # .salvus/project.json is not rewritten and two machines syncing it agree.
+        meta = layout.read_meta(tmp)
+        title = self._title(title or meta.get("title") or name)
+        meta_id = str(meta.get("id", ""))
+        pid = meta_id if ID_RE.match(meta_id) and meta_id != DEFAULT_ID and not self._exists(meta_id) else self._new_id(title)
+        folder = self.data_dir / "projects" / pid
+        try:
+            os.rename(tmp, folder)
+            fsync_dir(folder.parent)
+        except OSError as exc:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise os_error(exc, title) from None
         project = self._register(pid, title, folder, in_place=False, origin=url)
         report("done", 1.0, "cloned")
         return project
@@ -239,6 +250,18 @@ class ProjectManager:
         if len(title) > 200 or "\x00" in title:
             raise BadRequest("A project title must be at most 200 characters, without NUL")
         return title.strip()
+
+
+def _check_out_a_branch(repo: Any) -> None:
+    """A remote whose HEAD names a missing branch (a bare repo made with another default) clones empty:
+    check out its main, master or only branch instead."""
+    if repo.head.is_valid() or not repo.remotes:
+        return
+    names = [ref.remote_head for ref in repo.remotes[0].refs if ref.remote_head != "HEAD"]
+    for name in ("main", "master", *sorted(names)):
+        if name in names:
+            repo.git.checkout("-B", name, f"{repo.remotes[0].name}/{name}")
+            return
 
 
 def _git_progress(report: Progress) -> Any:

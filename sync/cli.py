@@ -1,0 +1,250 @@
+"""``salvus-local sync …``: clone, link, push, pull, status, and bare ``sync`` (pull then push).
+
+    salvus-local sync clone URL [--title T]         a new project from a remote (any git URL)
+    salvus-local sync link PROJECT REMOTE           sync an existing project with REMOTE (URL or path)
+    salvus-local sync [-p PROJECT]                  pull, then push
+    salvus-local sync pull|push [-p PROJECT]
+    salvus-local sync status [-p PROJECT] [--json]
+
+PROJECT is a project id or a project's folder (default: the default project).  A token for an
+HTTPS remote comes from ``SALVUS_SYNC_TOKEN`` (environment only: never an argument).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import click
+
+from salvus_local.config import Config
+
+from .engine import Report, SyncError, Syncer
+from .git import Git, GitError, git_env
+from .state import SyncState, private_dir, sync_lock
+
+TOKEN_ENV = "SALVUS_SYNC_TOKEN"
+REMOTE = "salvus"
+
+
+class Fail(click.ClickException):
+    """A sync that could not complete (offline, remote ahead): one line, exit code 1."""
+
+    exit_code = 1
+
+
+class BadInput(click.ClickException):
+    """Bad input (unknown project, not a git URL): one line, exit code 2."""
+
+    exit_code = 2
+
+
+class Ctx:
+    """Options shared by the sync commands."""
+
+    def __init__(self, data_dir: str | None, machine: str | None, author: str | None) -> None:
+        self.config = Config.from_env(**({"data_dir": data_dir} if data_dir else {}))
+        self.machine = machine or self.config.machine_name or socket.gethostname().split(".")[0] or "machine"
+        self.author = author
+
+    def projects(self) -> Any:
+        """The ProjectManager of the data dir (as `salvus-local project` opens it)."""
+        from salvus_local.project_cli import _Ctx
+
+        return _Ctx(self.config.data_dir).projects
+
+    def root(self, project: str | None) -> Path:
+        """The folder of a project given by id or folder."""
+        if project and os.path.isdir(project):
+            return Path(project).resolve()
+        from salvus_local.store.errors import StoreError
+
+        try:
+            return self.projects().root(project or "default")
+        except StoreError as exc:
+            raise BadInput(exc.message) from None
+
+    def syncer(self, project: str | None) -> Syncer:
+        """A Syncer for the project."""
+        root = self.root(project)
+        try:
+            return Syncer(root, self.machine, author=self.author or _git_author(root),
+                          token=os.environ.get(TOKEN_ENV) or None, max_file_mb=self.config.sync_max_file_mb)
+        except GitError as exc:
+            raise BadInput(f"{root} is not a git repository: {exc.message}") from None
+
+
+def _git_author(root: Path) -> str | None:
+    """user.name <user.email> from git's config, when both are set."""
+    git = Git(root)
+    name = git.run("config", "user.name", check=False).stdout.decode().strip()
+    email = git.run("config", "user.email", check=False).stdout.decode().strip()
+    return f"{name} <{email}>" if name and email else None
+
+
+def _run(ctx: Ctx, project: str | None, verb: str, as_json: bool) -> None:
+    """Run pull/push/sync on a project and print what happened."""
+    _print_report(getattr(ctx.syncer(project), verb)(), as_json)
+
+
+def _print_report(report: Report, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(dataclasses.asdict(report)))
+        return
+    done = [what for what, value in (("committed local work", report.committed), ("merged the remote's work",
+            report.merged), ("pushed", report.pushed)) if value]
+    click.echo("; ".join(done) if done else "already in sync")
+    if report.backup:
+        click.echo(f"the remote's history was rewritten: your previous work is also kept on {report.backup}")
+    for c in report.conflicts:
+        click.echo(f"conflict ({c['kind']}): {c['path']}" + (f" — other version: {c['other']}" if c.get("other") else ""))
+    for path in report.refused:
+        click.echo(f"not synced (over the size limit): {path}", err=True)
+
+
+class SyncGroup(click.Group):
+    """The sync group: a git or sync failure anywhere below is one line and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SyncError, GitError) as exc:
+            raise Fail(exc.message) from None
+
+
+@click.group("sync", cls=SyncGroup, invoke_without_command=True)
+@click.option("--data-dir", envvar="SALVUS_LOCAL_DATA_DIR", default=None, help="Data dir of the server.")
+@click.option("--machine", default=None, help="This machine's name in commits and conflict copies (default: host name).")
+@click.option("--author", default=None, help='Author of sync commits, "Name <email>" (default: git config, else you@machine).')
+@click.option("-p", "--project", default=None, help="Project id or folder (default: the default project).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.pass_context
+def sync(ctx: click.Context, data_dir: str | None, machine: str | None, author: str | None, project: str | None,
+         as_json: bool) -> None:
+    """Sync projects with a git remote (a hub, GitHub, a bare repository). Without a command: pull, then push."""
+    ctx.obj = Ctx(data_dir, machine, author)
+    ctx.obj.project, ctx.obj.as_json = project, as_json
+    if ctx.invoked_subcommand is None:
+        _run(ctx.obj, project, "sync", as_json)
+
+
+def _project_option(f: Any) -> Any:
+    f = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")(f)
+    return click.option("-p", "--project", default=None, help="Project id or folder (default: the default project).")(f)
+
+
+@sync.command()
+@_project_option
+@click.pass_obj
+def pull(obj: Ctx, project: str | None, as_json: bool) -> None:
+    """Commit local work, fetch, and merge the remote's work into this copy."""
+    _run(obj, project or obj.project, "pull", as_json or obj.as_json)
+
+
+@sync.command()
+@_project_option
+@click.pass_obj
+def push(obj: Ctx, project: str | None, as_json: bool) -> None:
+    """Commit local work and send it (refused when the remote has work this copy lacks: use `sync`)."""
+    _run(obj, project or obj.project, "push", as_json or obj.as_json)
+
+
+@sync.command()
+@click.argument("project")
+@click.argument("remote")
+@click.option("--branch", default=None, help="Remote branch (default: the project's current branch).")
+@click.pass_obj
+def link(obj: Ctx, project: str, remote: str, branch: str | None) -> None:
+    """Sync PROJECT with REMOTE (a git URL or a path to a repository); the next `sync` pushes or merges."""
+    root = obj.root(project)
+    url = str(Path(remote).resolve()) if os.path.isdir(remote) else remote
+    if not url or url.startswith("-"):
+        raise BadInput(f"not a git URL or folder: {remote!r}")
+    git = Git(root)
+    verb = "set-url" if git.run("remote", "get-url", REMOTE, check=False).returncode == 0 else "add"
+    git.run("remote", verb, REMOTE, url)
+    folder = private_dir(git.git_dir)
+    with sync_lock(folder):
+        state = SyncState.load(folder)
+        state.remote = REMOTE
+        state.branch = branch or git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
+        state.save(folder)
+    click.echo(f"{root} syncs with {url} (branch {state.branch}); run `salvus-local sync -p {project}`")
+
+
+@sync.command()
+@click.argument("url")
+@click.option("--title", default=None, help="Title (default: the project's own, else the repository name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the project as JSON.")
+@click.pass_obj
+def clone(obj: Ctx, url: str, title: str | None, as_json: bool) -> None:
+    """Clone a remote project into this data dir and set it up for sync."""
+    from salvus_local.store.errors import StoreError
+
+    source = str(Path(url).resolve()) if os.path.isdir(url) else url
+    try:
+        # A repository on this disk may belong to another user than us (root cloning a session's repo).
+        trust = [("safe.directory", source)] if os.path.isdir(source) else []
+        project = obj.projects().clone(source, title, env=git_env(os.environ.get(TOKEN_ENV) or None, config=trust))
+    except StoreError as exc:
+        raise BadInput(exc.message) from None
+    git = Git(project["path"])
+    branch = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
+    folder = private_dir(git.git_dir)
+    state = SyncState(remote="origin", branch=branch)
+    tip = git.rev(f"refs/remotes/origin/{branch}")
+    if tip:  # what we start from is in sync: the base for noticing a rewritten remote later
+        git.run("update-ref", f"refs/salvus/remote/{branch}", tip)
+        git.run("update-ref", f"refs/salvus/synced/{branch}", tip)
+    state.save(folder)
+    if as_json or obj.as_json:
+        click.echo(json.dumps(project))
+    else:
+        click.echo(f"{project['id']}\t{project['title']}\t{project['path']}")
+
+
+@sync.command()
+@_project_option
+@click.pass_obj
+def status(obj: Ctx, project: str | None, as_json: bool) -> None:
+    """Ahead/behind (as of the last fetch), uncommitted files, conflicts, last sync, offline."""
+    info = project_status(obj.root(project or obj.project))
+    if as_json or obj.as_json:
+        click.echo(json.dumps(info))
+        return
+    when = dt.datetime.fromtimestamp(info["last_sync"]).strftime("%Y-%m-%d %H:%M") if info["last_sync"] else "never"
+    click.echo(f"{info['state']}: {info['ahead']} ahead, {info['behind']} behind, {info['uncommitted']} uncommitted; "
+               f"last sync {when}" + (f"; remote {info['url']} ({info['branch']})" if info["url"] else ""))
+    if info["last_error"]:
+        click.echo(f"last attempt failed: {info['last_error']}")
+    for c in info["conflicts"]:
+        click.echo(f"conflict ({c['kind']}): {c['path']}" + (f" — other version: {c['other']}" if c.get("other") else ""))
+
+
+def project_status(root: Path) -> dict[str, Any]:
+    """{state, ahead, behind, uncommitted, conflicts, last_sync, offline, last_error, remote, url, branch}."""
+    git = Git(root)
+    state = SyncState.load(private_dir(git.git_dir))
+    branch = state.branch or git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
+    ahead = behind = 0
+    tracking = git.rev(f"refs/salvus/remote/{branch}")
+    head = git.rev("HEAD")
+    if head and tracking:
+        counts = git.out("rev-list", "--left-right", "--count", f"{head}...{tracking}").split()
+        ahead, behind = int(counts[0]), int(counts[1])
+    elif head:
+        ahead = int(git.out("rev-list", "--count", head))
+    listed = git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard").stdout.split(b"\0")
+    uncommitted = len({p for p in listed if p})
+    url = git.run("remote", "get-url", state.remote, check=False).stdout.decode().strip() if state.remote else ""
+    label = ("not linked" if not state.remote else "offline" if state.offline else "conflict" if state.conflicts
+             else "diverged" if ahead and behind else "ahead" if ahead or uncommitted else "behind" if behind
+             else "synced")
+    return {"state": label, "ahead": ahead, "behind": behind, "uncommitted": uncommitted,
+            "conflicts": state.conflicts, "last_sync": state.last_sync, "offline": state.offline,
+            "last_error": state.last_error, "remote": state.remote, "url": url, "branch": branch}

@@ -1,0 +1,407 @@
+"""Sync one project with its git remote: the ordered steps of pull, push and sync.
+
+Each step is one method; the sequence in ``pull`` / ``push`` / ``sync`` reads as the algorithm,
+and each step's comment names the way of losing work it prevents.  Merges follow ancestry
+(``git merge-tree``), never clocks or mtimes; the work tree changes only in ``update_work_tree``,
+after the fetch completed and the merge commit exists.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .git import Git, GitError
+from .rules import Entry, merge_notebooks, resolve_path
+from .state import SyncState, private_dir, sync_lock
+from .worktree import apply_tree
+
+ZERO = "0" * 40
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+class SyncError(Exception):
+    """Sync could not complete; ``message`` is one line for the user (nothing was lost)."""
+
+    def __init__(self, message: str, offline: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offline = offline
+
+
+@dataclass
+class Report:
+    """What one sync did."""
+
+    committed: str | None = None  # the commit of local work, if any
+    fetched: str | None = None  # the remote tip
+    merged: str | None = None  # the new local tip after the merge, if it moved
+    pushed: str | None = None
+    backup: str | None = None  # refs/salvus/backup/<date> when the remote's history was rewritten
+    conflicts: list[dict[str, str]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # files over the size limit, not synced
+
+
+class Syncer:
+    """Pull, push and sync one work tree against one git remote (any URL git understands)."""
+
+    def __init__(self, root: str | os.PathLike[str], machine: str, author: str | None = None, token: str | None = None,
+                 max_file_mb: float = 100) -> None:
+        self.git = Git(root, token=token)
+        self.root = self.git.root
+        self.machine = machine
+        self.author = author
+        self.max_bytes = int(max_file_mb * 1024 * 1024)
+        self.dir = private_dir(self.git.git_dir)
+        self.state = SyncState.load(self.dir)
+        self.report = Report()
+
+    # --- The three commands ------------------------------------------------------------------------
+    def pull(self) -> Report:
+        """Bring the remote's work into this copy (committing local work first)."""
+        with self._session():
+            self.prepare()
+            remote_tip = self.fetch()
+            if remote_tip:
+                self.integrate(remote_tip)
+        return self.report
+
+    def push(self) -> Report:
+        """Send this copy's work; refuses (changing nothing) when the remote has work this copy lacks."""
+        with self._session():
+            self.prepare()
+            remote_tip = self.fetch()
+            head = self.git.rev("HEAD")
+            if remote_tip and not (head and self.git.is_ancestor(remote_tip, head)):
+                raise SyncError("the remote has work this copy does not have yet: run `salvus-local sync` to merge it")
+            if head and head != remote_tip:
+                self.send(head, remote_tip)
+        return self.report
+
+    def sync(self, attempts: int = 3) -> Report:
+        """Pull, then push; when someone pushed in between, merge again (a bounded number of times)."""
+        with self._session():
+            self.prepare()
+            for _ in range(attempts):
+                remote_tip = self.fetch()
+                if remote_tip:
+                    self.integrate(remote_tip)
+                head = self.git.rev("HEAD")
+                if not head or head == remote_tip or self.send(head, remote_tip):
+                    return self.report
+            raise SyncError(f"the remote kept changing during {attempts} attempts: try again")
+
+    # --- The steps, in order --------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Recover from a killed sync, then commit local work."""
+        # A sync killed while writing the work tree finishes that update first; otherwise its
+        # half-written state would be committed below as if the user had made it.
+        if self.state.journal:
+            self.update_work_tree(self.state.journal["old"] or None, self.state.journal["new"])
+        # A git killed earlier leaves index.lock / ref locks behind and every later git would fail.
+        self.git.clear_stale_locks()
+        self.commit_local_work()
+
+    def commit_local_work(self) -> None:
+        """Commit every change in the work tree on the current branch (author: the account; message: the machine)."""
+        # Local work must be a commit before anything merges into it: a merge can then never
+        # overwrite an edit, and the edit travels with its ancestry instead of a timestamp.
+        listed = self.git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard").stdout
+        paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p and not p.endswith("/")})
+        keep = []
+        for rel in paths:
+            full = self.root / rel
+            if full.is_file() and not full.is_symlink() and full.stat().st_size > self.max_bytes:
+                self.report.refused.append(rel)  # over the limit: never committed, so never transferred
+            else:
+                keep.append(rel)
+        if keep:
+            data = "\0".join(keep).encode("utf-8", "surrogateescape") + b"\0"
+            self.git.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=data,
+                         env={"GIT_LITERAL_PATHSPECS": "1"})
+        if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0 and self.git.rev("HEAD"):
+            return
+        if not keep and not self.git.rev("HEAD"):
+            return  # an empty new repository: nothing to commit yet
+        message = f"Work on {self.machine}\n\nSalvus-Machine: {self.machine}\n"
+        self.git.run("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=self._identity())
+        self.report.committed = self.git.rev("HEAD")
+
+    def fetch(self) -> str | None:
+        """Download the remote branch into refs/salvus/remote/<branch>; its tip, or None when it has none yet."""
+        # git writes the ref only after every object arrived: an interrupted fetch changes nothing here.
+        branch = self.branch
+        proc = self.git.run("fetch", "--no-tags", "--no-write-fetch-head", self.remote_name,
+                            f"+refs/heads/{branch}:refs/salvus/remote/{branch}", check=False)
+        if proc.returncode:
+            err = self.git.last_line(proc.stderr)
+            if "couldn't find remote ref" in err:
+                return None  # the remote exists but has no such branch yet: the first push creates it
+            raise SyncError(f"cannot reach the remote {self.remote_url()}: {err}", offline=True)
+        tip = self.git.rev(f"refs/salvus/remote/{branch}")
+        self.report.fetched = tip
+        return tip
+
+    def integrate(self, remote_tip: str) -> None:
+        """Keep rewritten history, merge, then update the work tree to the merge."""
+        head = self.git.rev("HEAD")
+        self.keep_rewritten_history(remote_tip, head)
+        merged = self.merge(head, remote_tip)
+        if merged != head:
+            self.update_work_tree(head, merged)
+            self.report.merged = merged
+        self._set_ref(f"refs/salvus/synced/{self.branch}", remote_tip)
+
+    def keep_rewritten_history(self, remote_tip: str, head: str | None) -> None:
+        """When the remote's history was rewritten (force-push), save local commits on refs/salvus/backup/<date>."""
+        # The merge below still keeps local work, but a backup ref makes the pre-merge state
+        # findable by name; we never `reset --hard` to the remote.
+        synced = self.git.rev(f"refs/salvus/synced/{self.branch}")
+        if head and synced and not self.git.is_ancestor(synced, remote_tip):
+            name = "refs/salvus/backup/" + time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+            self._set_ref(name, head)
+            self.report.backup = name
+
+    def merge(self, head: str | None, remote_tip: str) -> str:
+        """The commit to move to: fast-forward, unchanged, or a merge commit made in the object store."""
+        if head is None or self.git.is_ancestor(head, remote_tip):
+            return remote_tip
+        if self.git.is_ancestor(remote_tip, head):
+            return head
+        proc = self.git.run("merge-tree", "--write-tree", "-z", "--allow-unrelated-histories", head, remote_tip,
+                            check=False)
+        if proc.returncode not in (0, 1):
+            raise SyncError(f"git merge-tree failed: {self.git.last_line(proc.stderr)}")
+        tree, stages = _parse_merge_tree(proc.stdout)
+        updates: dict[str, Entry | None] = {}
+        taken = _taken_in(self.git, tree)
+        now = time.time()
+        for path in sorted(stages):
+            outcome = resolve_path(path, stages[path], self._read_blob, self._write_blob,
+                                   self._other_host(remote_tip, path), now, lambda p: p in updates or taken(p))
+            updates.update(outcome.entries)
+            self.report.conflicts += outcome.conflicts
+        # Notebooks that git merged as text without a conflict still merge cell-wise: a text merge
+        # of JSON can be invalid or mix two cells.
+        for path, entry in self._notebooks_changed_on_both_sides(head, remote_tip, stages).items():
+            updates[path] = entry
+        if updates:
+            tree = self._tree_with(tree, updates)
+        names = ", ".join(c["path"] for c in self.report.conflicts)
+        message = (f"Sync on {self.machine}: merge {self.remote_name}/{self.branch}"
+                   + (f"\n\nConflicts (both versions kept): {names}" if names else "")
+                   + f"\n\nSalvus-Machine: {self.machine}\n")
+        commit = self.git.out("commit-tree", tree, "-p", head, "-p", remote_tip, "-F", "-", input=message.encode(),
+                              env=self._identity())
+        return commit
+
+    def update_work_tree(self, old: str | None, new: str) -> None:
+        """Move the work tree, index and branch from commit old to new, journaled so a kill can be finished."""
+        self.state.journal = {"old": old or "", "new": new}
+        self.state.save(self.dir)
+        when = time.time()
+        self.report.conflicts += apply_tree(self.git, old or EMPTY_TREE, new, self.machine, when,
+                                            lambda path: self._other_host(new, path))
+        # Index last but one, branch last: a kill before this point leaves HEAD at old and the
+        # journal, and the next sync finishes the same update.
+        self.git.run("read-tree", new)
+        self.git.run("update-index", "-q", "--refresh", check=False)
+        self.git.run("update-ref", "-m", f"salvus sync on {self.machine}", f"refs/heads/{self.branch}", new,
+                     old or ZERO)
+        self.state.journal = None
+        self.state.save(self.dir)
+
+    def send(self, head: str, remote_tip: str | None) -> bool:
+        """Push head to the remote branch (fast-forward only, atomic); False when the remote moved meanwhile."""
+        self.refuse_oversize(head, remote_tip)
+        self._clear_remote_locks()
+        proc = self.git.run("push", "--porcelain", "--atomic", self.remote_name, f"{head}:refs/heads/{self.branch}",
+                            check=False)
+        output = self.git.scrub(proc.stdout) + self.git.scrub(proc.stderr)
+        if proc.returncode:
+            if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
+                return False
+            raise SyncError(f"push to {self.remote_url()} failed: {self.git.last_line(proc.stderr)}",
+                            offline="Could not" in output or "unable to access" in output)
+        self._set_ref(f"refs/salvus/remote/{self.branch}", head)
+        self._set_ref(f"refs/salvus/synced/{self.branch}", head)
+        self.report.pushed = head
+        return True
+
+    def refuse_oversize(self, head: str, remote_tip: str | None) -> None:
+        """Refuse, before any transfer, to send files over the size limit (commits made outside sync)."""
+        spec = [head] + ([f"^{remote_tip}"] if remote_tip else [])
+        objects = self.git.run("rev-list", "--objects", *spec).stdout.decode("utf-8", "surrogateescape")
+        lines = [ln for ln in objects.splitlines() if " " in ln]
+        if not lines:
+            return
+        query = "\n".join(ln.split(" ", 1)[0] for ln in lines).encode() + b"\n"
+        sizes = self.git.run("cat-file", "--batch-check=%(objecttype) %(objectsize)", input=query).stdout.split(b"\n")
+        big = [ln.split(" ", 1)[1] for ln, info in zip(lines, sizes)
+               if info.startswith(b"blob ") and int(info.split()[1]) > self.max_bytes]
+        if big:
+            limit = self.max_bytes / 1024 / 1024
+            raise SyncError(f"not pushed: files over {limit:g} MB in commits to send: {', '.join(sorted(set(big)))}")
+
+    # --- Helpers ----------------------------------------------------------------------------------------
+    @property
+    def branch(self) -> str:
+        """The branch synced: the configured one, else the current branch."""
+        if not self.state.branch:
+            name = self.git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
+            if not name:
+                raise SyncError("the project is not on a branch (detached HEAD): check out a branch first")
+            self.state.branch = name
+        return self.state.branch
+
+    @property
+    def remote_name(self) -> str:
+        """The git remote synced with."""
+        if not self.state.remote:
+            raise SyncError("this project is not linked to a remote: run `salvus-local sync link PROJECT URL`")
+        return self.state.remote
+
+    def remote_url(self) -> str:
+        """The remote's URL as configured (never carries a token)."""
+        return self.git.run("remote", "get-url", self.remote_name, check=False).stdout.decode().strip()
+
+    def _session(self) -> Any:
+        """The sync lock, with the outcome (time, error, offline, conflicts) recorded in sync.json."""
+        syncer = self
+
+        class Session:
+            def __enter__(self) -> None:
+                self.lock = sync_lock(syncer.dir)
+                self.lock.__enter__()
+                syncer.state = SyncState.load(syncer.dir)
+                syncer.state.last_attempt = time.time()
+
+            def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+                try:
+                    state = syncer.state
+                    state.offline = bool(isinstance(exc, SyncError) and exc.offline)
+                    if isinstance(exc, GitError):
+                        exc = SyncError(exc.message)
+                    state.last_error = getattr(exc, "message", None) if exc else None
+                    if exc is None:
+                        state.last_sync = time.time()
+                        fresh = syncer.report.conflicts
+                        seen = {(c["path"], c.get("other", "")) for c in fresh}
+                        state.conflicts = fresh + [c for c in syncer.open_conflicts(state.conflicts)
+                                                   if (c["path"], c.get("other", "")) not in seen]
+                    state.save(syncer.dir)
+                finally:
+                    self.lock.__exit__(kind, exc, tb)
+
+        return Session()
+
+    def open_conflicts(self, conflicts: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The conflicts still to look at: the other version's file still exists, or the notebook still shows both."""
+        kept: dict[tuple[str, str], dict[str, str]] = {}  # of earlier syncs
+        for c in conflicts:
+            if c.get("other"):
+                still = os.path.lexists(self.root / c["other"])
+            elif c["kind"] == "notebook":
+                try:
+                    still = "<<<<<<< local" in (self.root / c["path"]).read_text("utf-8", "replace")
+                except OSError:
+                    still = False
+            else:
+                still = False  # edit-vs-delete: informational, shown once
+            if still:
+                kept[(c["path"], c.get("other", ""))] = c
+        return list(kept.values())
+
+    def _identity(self) -> dict[str, str]:
+        """GIT_AUTHOR_* / GIT_COMMITTER_* of the account (or the OS user at this machine)."""
+        author = self.author or f"{getpass.getuser()} <{getpass.getuser()}@{self.machine}>"
+        name, _, email = author.partition("<")
+        name, email = name.strip() or "salvus-local", email.rstrip(">").strip() or "sync@salvus.local"
+        return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
+                "GIT_COMMITTER_EMAIL": email}
+
+    def _set_ref(self, ref: str, commit: str) -> None:
+        self.git.run("update-ref", ref, commit)
+
+    def _read_blob(self, oid: str) -> bytes:
+        return self.git.run("cat-file", "blob", oid).stdout
+
+    def _write_blob(self, data: bytes) -> str:
+        return self.git.out("hash-object", "-w", "--no-filters", "--stdin", input=data)
+
+    def _other_host(self, commit: str, path: str) -> str:
+        """The machine that last changed path on the other side (commit trailer), else the remote's name."""
+        fmt = "--format=%(trailers:key=Salvus-Machine,valueonly,separator=%x2C)"
+        out = self.git.run("log", "-1", fmt, commit, "--", path, check=False).stdout.decode().strip()
+        return out.split(",")[0].strip() or self.state.remote or "remote"
+
+    def _tree_with(self, tree: str, updates: dict[str, Entry | None]) -> str:
+        """tree with paths set or removed, built in a private index (the user's index is never touched)."""
+        env = {"GIT_INDEX_FILE": str(self.dir / "merge-index")}
+        self.git.run("read-tree", tree, env=env)
+        lines = []
+        for path, entry in updates.items():
+            mode, oid = (entry.mode, entry.oid) if entry else ("0", ZERO)
+            lines.append(f"{mode} {oid}\t{path}".encode("utf-8", "surrogateescape"))
+        self.git.run("update-index", "-z", "--index-info", input=b"\0".join(lines) + b"\0", env=env)
+        new_tree = self.git.out("write-tree", env=env)
+        (self.dir / "merge-index").unlink(missing_ok=True)
+        return new_tree
+
+    def _notebooks_changed_on_both_sides(self, head: str, remote_tip: str,
+                                         conflicted: dict[str, Any]) -> dict[str, Entry]:
+        """Cell-wise merges of notebooks both sides changed that git merged as text without conflict."""
+        bases = self.git.run("merge-base", head, remote_tip, check=False).stdout.decode().split()
+        if len(bases) != 1:
+            return {}
+        changed = []
+        for side in (head, remote_tip):
+            out = self.git.run("diff", "--name-only", "-z", "--no-renames", bases[0], side, "--", "*.ipynb").stdout
+            changed.append({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+        result: dict[str, Entry] = {}
+        for path in sorted((changed[0] & changed[1]) - set(conflicted)):
+            blobs = [self.git.run("cat-file", "blob", f"{c}:{path}", check=False) for c in (bases[0], head, remote_tip)]
+            if blobs[1].returncode or blobs[2].returncode:
+                continue
+            merged = merge_notebooks(blobs[0].stdout if not blobs[0].returncode else None, blobs[1].stdout,
+                                     blobs[2].stdout)
+            if merged is None:
+                continue
+            data, had_conflict = merged
+            mode = self.git.out("ls-tree", head, "--", path).split(" ", 1)[0] or "100644"
+            result[path] = Entry(mode, self._write_blob(data))
+            if had_conflict:
+                self.report.conflicts.append({"path": path, "kind": "notebook"})
+        return result
+
+    def _clear_remote_locks(self) -> None:
+        """A remote on this machine (a path or file:// URL) may hold locks of a killed push: clear stale ones."""
+        url = self.remote_url()
+        path = url[len("file://"):] if url.startswith("file://") else url if url.startswith("/") else None
+        if path and Path(path).is_dir():
+            Git(path).clear_stale_locks()
+
+
+def _parse_merge_tree(out: bytes) -> tuple[str, dict[str, dict[int, Entry]]]:
+    """Parse `git merge-tree --write-tree -z`: the tree, and {path: {stage: Entry}} of conflicted files."""
+    fields = out.split(b"\0")
+    tree = fields[0].decode().strip()
+    stages: dict[str, dict[int, Entry]] = {}
+    for item in fields[1:]:
+        if not item:
+            break  # an empty field ends the conflicted-file list; informational messages follow
+        meta, _, name = item.partition(b"\t")
+        mode, oid, stage = meta.decode().split(" ")
+        stages.setdefault(name.decode("utf-8", "surrogateescape"), {})[int(stage)] = Entry(mode, oid)
+    return tree, stages
+
+
+def _taken_in(git: Git, tree: str) -> Any:
+    """A predicate: is this path in tree (so a file saved beside must not use it)?"""
+    out = git.run("ls-tree", "-r", "-z", "--name-only", tree).stdout.decode("utf-8", "surrogateescape")
+    names = set(filter(None, out.split("\0")))
+    return lambda path: path in names

@@ -1,0 +1,169 @@
+"""Running the git CLI for sync: never a prompt, the token only in the environment, stale locks handled.
+
+Every command gets ``GIT_TERMINAL_PROMPT=0`` (and SSH in batch mode), so a missing credential is an
+error, never a hung prompt.  A token travels as ``http.extraHeader`` through ``GIT_CONFIG_COUNT`` /
+``GIT_CONFIG_KEY_n`` / ``GIT_CONFIG_VALUE_n``: not in argv (``ps`` shows argv), a URL, ``.git/config``
+or a log, and error messages are scrubbed of it anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+# Automatic gc/maintenance would fork background writers that outlive a sync (and a kill -9);
+# fsync of objects and refs makes a crash leave old or new, never a torn ref.
+CONFIG = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.fsync=committed,reference",
+          "-c", "core.quotepath=off", "-c", "core.hooksPath=/dev/null", "-c", "merge.directoryRenames=false",
+          "-c", "merge.renames=true", "-c", "advice.detachedHead=false")
+LOCK_NAMES = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock", "ORIG_HEAD.lock")
+
+
+class GitError(Exception):
+    """A git command failed; ``message`` is one line fit for a user (token scrubbed)."""
+
+    def __init__(self, message: str, stderr: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.stderr = stderr
+
+
+def git_env(token: str | None = None, base: dict[str, str] | None = None,
+            config: list[tuple[str, str]] | None = None) -> dict[str, str]:
+    """The environment for sync's git commands: no prompts, C locale, the token (if any) as an HTTP header.
+
+    ``config``: more (key, value) settings passed the same way (never argv).
+    """
+    env = dict(os.environ if base is None else base)
+    for key in [k for k in env if k.startswith("GIT_CONFIG_") or k in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")]:
+        del env[key]  # a caller's git environment must not redirect ours (we may run inside a git hook)
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="", SSH_ASKPASS="", LC_ALL="C")
+    env.setdefault("GIT_SSH_COMMAND", "ssh -o BatchMode=yes -o ConnectTimeout=20")
+    pairs = list(config or []) + ([("http.extraHeader", f"Authorization: token {token}")] if token else [])
+    for i, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    if pairs:
+        env["GIT_CONFIG_COUNT"] = str(len(pairs))
+    return env
+
+
+def folder_owner(root: Path) -> tuple[int, int] | None:
+    """(uid, gid) git must run as: the folder's owner when we are root and it is not (as snapshots do)."""
+    # Sessions run as that uid and can write .git/config: git run as root would execute the
+    # hooks, filters and fsmonitor named there as root, and leave root-owned objects behind.
+    if os.geteuid() != 0:
+        return None
+    st = os.stat(root)
+    return (st.st_uid, st.st_gid) if st.st_uid != 0 else None
+
+
+class Git:
+    """git in one work tree (or bare repository), as the folder's owner when we are root."""
+
+    def __init__(self, root: str | os.PathLike[str], token: str | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.token = token
+        self.owner = folder_owner(self.root)
+        self._git_dir: Path | None = None
+
+    def run(self, *args: str, input: bytes | None = None, check: bool = True, env: dict[str, str] | None = None,
+            timeout: float | None = None) -> subprocess.CompletedProcess:
+        """Run ``git ARGS`` in the work tree; raise GitError (one line) on failure when check."""
+        full_env = git_env(self.token)
+        full_env.update(env or {})
+        run_as: dict[str, Any] = {}
+        if self.owner:
+            run_as = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
+            full_env.update(HOME=_home_of(self.owner[0]), GIT_CONFIG_GLOBAL=os.devnull)
+        argv = ["git", *CONFIG, "-c", f"safe.directory={self.root}", *args]
+        try:
+            proc = subprocess.run(argv, cwd=self.root, env=full_env, input=input, capture_output=True,
+                                  check=False, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL,
+                                  **run_as)
+        except subprocess.TimeoutExpired:
+            raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
+        if check and proc.returncode:
+            raise GitError(f"git {args[0]} failed: {self.last_line(proc.stderr)}", self.scrub(proc.stderr))
+        return proc
+
+    def out(self, *args: str, **kw: Any) -> str:
+        """stdout of ``git ARGS`` as text, stripped."""
+        return self.run(*args, **kw).stdout.decode("utf-8", "surrogateescape").strip()
+
+    def scrub(self, data: bytes | str) -> str:
+        """Text of git's output with the token (should git ever echo it) replaced."""
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+        return text.replace(self.token, "***") if self.token else text
+
+    def last_line(self, data: bytes) -> str:
+        """The last meaningful line of git's stderr (its actual complaint)."""
+        lines = [ln.strip() for ln in self.scrub(data).splitlines() if ln.strip() and not ln.startswith("hint:")]
+        return lines[-1] if lines else "(no message)"
+
+    def rev(self, name: str) -> str | None:
+        """The commit a name points to, or None."""
+        proc = self.run("rev-parse", "-q", "--verify", f"{name}^{{commit}}", check=False)
+        return proc.stdout.decode().strip() or None
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """True when commit a is an ancestor of (or equal to) b."""
+        return self.run("merge-base", "--is-ancestor", a, b, check=False).returncode == 0
+
+    @property
+    def git_dir(self) -> Path:
+        """The repository's absolute git dir."""
+        if self._git_dir is None:
+            self._git_dir = Path(self.out("rev-parse", "--absolute-git-dir"))
+        return self._git_dir
+
+    def clear_stale_locks(self) -> list[str]:
+        """Remove git lock files a killed git left behind; return their names.
+
+        Called while holding sync's own lock.  A lock is stale when no live git process works in this
+        repository (any other writer would be a git process here) and it is older than a second.
+        """
+        candidates = [self.git_dir / name for name in LOCK_NAMES]
+        for folder in ("refs/heads", "refs/remotes", "refs/salvus"):
+            base = self.git_dir / folder
+            if base.is_dir():
+                candidates += base.rglob("*.lock")
+        present = [p for p in candidates if p.exists()]
+        if not present or git_busy_in(self.root, self.git_dir):
+            return []
+        removed = []
+        for path in present:
+            try:
+                if time.time() - path.stat().st_mtime > 1.0:
+                    path.unlink()
+                    removed.append(str(path.relative_to(self.git_dir)))
+            except FileNotFoundError:
+                continue
+        return removed
+
+
+def git_busy_in(*folders: Path) -> bool:
+    """True when a live git process has its working directory in one of folders."""
+    import psutil
+
+    roots = [str(f.resolve()) for f in folders]
+    for proc in psutil.process_iter(["name", "cwd"]):
+        try:
+            name, cwd = proc.info["name"] or "", proc.info["cwd"] or ""
+        except (psutil.Error, KeyError):
+            continue
+        if name.startswith("git") and any(cwd == r or cwd.startswith(r + os.sep) for r in roots):
+            return True
+    return False
+
+
+def _home_of(uid: int) -> str:
+    """The home folder of a uid, or one that does not exist."""
+    import pwd
+
+    try:
+        return pwd.getpwuid(uid).pw_dir
+    except KeyError:
+        return "/nonexistent"
