@@ -70,4 +70,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     compute_api.init_app(app) # /api/v1/execute, /service
     share.init_app(app)       # /share/<slug>/ read-only pages, /api/shares, /api/export
     embed.init_app(app)       # /embed.js, /embed/kernels (anonymous embedded cells), CORS for allowed origins
+    from . import git as git_http
+
+    git_http.init_app(app)    # /git/<owner>/<project>.git: sync's git smart HTTP (hub side)
     return app

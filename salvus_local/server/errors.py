@@ -37,7 +37,8 @@ def json_error(status: int, message: str, reason: str | None = None, **extra: An
 def is_api_path(path: str) -> bool:
     """Tell whether a URL path is part of a JSON API (``/api/...`` or ``/p/<project>/api/...``)."""
     parts = path.split("/")
-    return (len(parts) > 1 and parts[1] == "api") or (len(parts) > 3 and parts[1] == "p" and parts[3] == "api")
+    # /git/...: sync's git smart HTTP answers like an API (JSON 403), never with a login redirect.
+    return (len(parts) > 1 and parts[1] in ("api", "git")) or (len(parts) > 3 and parts[1] == "p" and parts[3] == "api")
 
 
 def get_json_body(required: bool = False) -> dict[str, Any] | None:

@@ -127,14 +127,16 @@ class ProjectManager:
         name = re.sub(r"\.git$", "", url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]) or "clone"
         tmp = self.data_dir / "projects" / f".clone-{secrets.token_hex(4)}.cloning"
         report = progress or (lambda stage, fraction, message: None)
+        adapter = _git_progress(report)
         try:
-            repo = git.Repo.clone_from(url, tmp, progress=_git_progress(report),
-                                       multi_options=["--no-recurse-submodules"], env=env)
+            repo = git.Repo.clone_from(url, tmp, progress=adapter, multi_options=["--no-recurse-submodules"], env=env)
             _check_out_a_branch(repo)
         except git.GitCommandError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
-            detail = (exc.stderr or "").strip().splitlines()
-            raise BadRequest(f"git clone failed: {detail[-1] if detail else exc}") from None
+            # With a progress handler, git's own complaint ("fatal: …") is in its error_lines.
+            detail = [*(exc.stderr or "").strip().splitlines(), *adapter.error_lines]
+            detail = [line for line in detail if line.startswith(("fatal:", "error:", "remote:"))] or detail
+            raise BadRequest(f"git clone failed: {detail[-1].strip() if detail else exc}") from None
         # A clone of a salvus project keeps its id and title (when the id is free here), so its
         # .salvus/project.json is not rewritten and two machines syncing it agree.
         meta = layout.read_meta(tmp)

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,9 +109,22 @@ class Laptop:
 
 
 @pytest.fixture
-def sync_env(tmp_path: Path) -> dict[str, str]:
+def workdir() -> Iterator[Path]:
+    """A private folder the sessions' uid can enter, outside pytest's basetemp.
+
+    pytest makes /tmp/pytest-of-<user> 0700 again whenever any pytest session starts, and
+    the 2-core machines run several at once: git running as the sessions' uid would lose its way.
+    """
+    path = Path(tempfile.mkdtemp(prefix="salvus-sync-test-"))
+    os.chmod(path, 0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def sync_env(workdir: Path) -> dict[str, str]:
     """The environment of the laptops' commands: a private git global config trusting the test folders."""
-    gitconfig = tmp_path / "gitconfig"
+    gitconfig = workdir / "gitconfig"
     gitconfig.write_text("[safe]\n\tdirectory = *\n[init]\n\tdefaultBranch = main\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SALVUS_LOCAL_", "GIT_"))}
     env["GIT_CONFIG_GLOBAL"] = str(gitconfig)
@@ -116,21 +132,21 @@ def sync_env(tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Path:
+def hub(workdir: Path) -> Path:
     """A bare repository standing in for the hub (a file:// or path remote)."""
-    path = tmp_path / "hub.git"
+    path = workdir / "hub.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(path)], check=True)
     give_to_sessions(path)
     return path
 
 
 @pytest.fixture
-def laptops(tmp_path: Path, hub: Path, sync_env: dict[str, str]) -> tuple[Laptop, Laptop]:
+def laptops(workdir: Path, hub: Path, sync_env: dict[str, str]) -> tuple[Laptop, Laptop]:
     """Two laptops with the same project: A created and pushed it, B cloned it."""
-    a = Laptop(tmp_path, "laptop-a", sync_env).create_and_link(hub)
+    a = Laptop(workdir, "laptop-a", sync_env).create_and_link(hub)
     a.write("notes.txt", "line 1\nline 2\nline 3\n")
     a.sync()
-    b = Laptop(tmp_path, "laptop-b", sync_env).clone(hub)
+    b = Laptop(workdir, "laptop-b", sync_env).clone(hub)
     assert b.project == a.project and b.read("notes.txt") == a.read("notes.txt")
     return a, b
 

@@ -94,13 +94,13 @@ def test_stale_lock_files_from_a_killed_git_are_handled(laptops: tuple[Laptop, L
     fsck(hub)
 
 
-def test_token_travels_only_in_the_environment(laptops: tuple[Laptop, Laptop], tmp_path: Path) -> None:
+def test_token_travels_only_in_the_environment(laptops: tuple[Laptop, Laptop], workdir: Path) -> None:
     a, _b = laptops
     token = "sekrit-token-4f9a1c"
     real_git = subprocess.run(["sh", "-c", "command -v git"], capture_output=True, text=True).stdout.strip()
-    shim_dir = tmp_path / "shim"
+    shim_dir = workdir / "shim"
     shim_dir.mkdir()
-    log = tmp_path / "git-calls.log"
+    log = workdir / "git-calls.log"
     log.write_text("")
     os.chmod(log, 0o666)
     # A git in front of the real one: records each call's argv and whether the header came by env.

@@ -1,0 +1,60 @@
+"""The hub side of sync: git smart HTTP per project at ``/git/<owner>/<project>.git``.
+
+Auth is the app's own (``server/auth.py`` runs first: API tokens of scope ``sync`` or ``api``, the
+server token, a login cookie); here we only map the URL to a project and a role: fetching needs
+viewer, pushing needs editor (404 for a project the caller may not see, 403 for too small a role).
+Before any git request, the hub's own edits made in its browser UI are committed (the same first
+step as a laptop's sync), so clients fetch them and a push meets a clean work tree; the push then
+updates the hub's work tree (``updateInstead``).  ``backend.py`` runs ``git http-backend``.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, Response, g, request
+
+from salvus_local.server import services
+from salvus_local.server.access import project_role
+from salvus_local.server.errors import APIError
+
+from .backend import run_backend
+
+bp = Blueprint("git", __name__)
+SERVICES = {"git-upload-pack": "viewer", "git-receive-pack": "editor"}
+HUB_MACHINE = "hub"
+
+
+def _commit_hub_work(root: object) -> None:
+    """Commit edits made on the hub (its UI, its kernels) before git serves the project."""
+    from salvus_sync import Syncer
+    from salvus_sync.state import sync_lock
+
+    syncer = Syncer(root, HUB_MACHINE, author="salvus-local hub <hub@salvus.local>")
+    with sync_lock(syncer.dir):
+        syncer.git.clear_stale_locks()
+        syncer.commit_local_work()
+
+
+@bp.route("/git/<owner>/<project>.git/<path:rest>", methods=["GET", "POST"])
+def smart_http(owner: str, project: str, rest: str) -> Response:
+    """One request of git's smart HTTP protocol (info/refs, git-upload-pack, git-receive-pack)."""
+    service = request.args.get("service", "") if rest == "info/refs" else rest
+    if service not in SERVICES or (rest == "info/refs") != (request.method == "GET"):
+        raise APIError(404, "Only git's smart HTTP protocol is served here (git fetch, git push)")
+    project_id = project_role(project, SERVICES[service])
+    auth = services().auth
+    user = getattr(g.get("identity"), "user", None) or {}
+    if getattr(auth, "multi_user", False):
+        owner_row = auth.accounts.users.find(owner)
+        if owner_row is None or auth.accounts.members.role(owner_row, project_id) not in ("owner", "admin"):
+            raise APIError(404, f"No such project: {owner}/{project}")
+    root = services().workspace.projects.root(project_id)
+    _commit_hub_work(root)
+    status, headers, body = run_backend(root, rest, request.environ, user.get("name", ""), request.stream)
+    response = Response(body, status=status, headers=headers, direct_passthrough=True)
+    response.headers["Cache-Control"] = "no-cache, max-age=0, must-revalidate"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Serve /git/<owner>/<project>.git."""
+    app.register_blueprint(bp)

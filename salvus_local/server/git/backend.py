@@ -1,0 +1,132 @@
+"""Run ``git http-backend`` (CGI) for one repository and stream its answer back as a WSGI response.
+
+Why ``git http-backend`` and not dulwich: it is git's own smart-HTTP server, the same receive-pack
+and upload-pack the client talks to over SSH.  Incoming objects land in a quarantine and become
+visible only if every check passed (``receive.fsckObjects``: a corrupt pack moves no ref), ref
+updates go through git's lock files and ``--atomic`` transactions, ``receive.denyNonFastForwards``
+and ``denyDeletes`` make the hub fast-forward only, and ``receive.denyCurrentBranch=updateInstead``
+updates the hub's own work tree after a push.  dulwich would be a second implementation of all of
+that to keep in step.  The cost, one process per request, is nothing next to a transfer.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from salvus_sync.git import folder_owner
+
+# Hub policy, passed as GIT_CONFIG_* (never from the repository's own config, which users can write).
+POLICY = [
+    ("http.receivepack", "true"),
+    ("http.uploadpack", "true"),
+    ("http.getanyfile", "false"),  # dumb HTTP would bypass the checks below
+    ("receive.denyNonFastForwards", "true"),
+    ("receive.denyDeletes", "true"),
+    ("receive.fsckObjects", "true"),
+    ("receive.denyCurrentBranch", "updateInstead"),
+    ("receive.hideRefs", "refs/salvus"),  # snapshots and sync bookkeeping are the hub's own
+    ("uploadpack.hideRefs", "refs/salvus"),
+    ("core.hooksPath", "/dev/null"),
+    ("core.fsync", "committed,reference"),
+    ("gc.auto", "0"),
+]
+
+
+def cgi_env(root: Path, path_info: str, environ: dict, user: str) -> dict[str, str]:
+    """The CGI environment for http-backend serving repository root."""
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GIT_PROJECT_ROOT": str(root.parent),
+        "PATH_INFO": f"/{root.name}/{path_info}",
+        "GIT_HTTP_EXPORT_ALL": "1",
+        "REMOTE_USER": user,
+        "REMOTE_ADDR": environ.get("REMOTE_ADDR", ""),
+        "REQUEST_METHOD": environ.get("REQUEST_METHOD", "GET"),
+        "QUERY_STRING": environ.get("QUERY_STRING", ""),
+        "CONTENT_TYPE": environ.get("CONTENT_TYPE", ""),
+        "GIT_TERMINAL_PROMPT": "0",
+        "LC_ALL": "C",
+    }
+    for header in ("HTTP_CONTENT_ENCODING", "HTTP_GIT_PROTOCOL"):
+        if environ.get(header):
+            env[header] = environ[header]
+    if environ.get("HTTP_GIT_PROTOCOL"):
+        env["GIT_PROTOCOL"] = environ["HTTP_GIT_PROTOCOL"]
+    pairs = [*POLICY, ("safe.directory", str(root))]
+    for i, (key, value) in enumerate(pairs):
+        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    env["GIT_CONFIG_COUNT"] = str(len(pairs))
+    return env
+
+
+def run_backend(root: Path, path_info: str, environ: dict, user: str, body: IO[bytes]
+                ) -> tuple[str, list[tuple[str, str]], Iterator[bytes]]:
+    """Start http-backend; return (status line, headers, body chunks) as its CGI answer says."""
+    env = cgi_env(root, path_info, environ, user)
+    owner = folder_owner(root)
+    run_as: dict = {}
+    if owner:  # as root: git acts as the project's own uid, like every other git we run on it
+        run_as = {"user": owner[0], "group": owner[1], "extra_groups": []}
+        env.update(HOME="/nonexistent", GIT_CONFIG_GLOBAL=os.devnull)
+    proc = subprocess.Popen(["git", "http-backend"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=root, **run_as)
+    threading.Thread(target=_feed, args=(body, proc.stdin), daemon=True).start()
+    errors: list[bytes] = []
+    threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True).start()
+    assert proc.stdout is not None
+    head = b""
+    while b"\r\n\r\n" not in head and b"\n\n" not in head:
+        chunk = proc.stdout.read1(65536)
+        if not chunk:
+            break
+        head += chunk
+    sep = b"\r\n\r\n" if b"\r\n\r\n" in head else b"\n\n"
+    raw_headers, _, rest = head.partition(sep)
+    status = "200 OK"
+    headers: list[tuple[str, str]] = []
+    for line in raw_headers.decode("latin-1").splitlines():
+        name, _, value = line.partition(":")
+        if name.lower() == "status":
+            status = value.strip()
+        elif name.strip():
+            headers.append((name.strip(), value.strip()))
+    if not raw_headers:
+        status = "500 Internal Server Error"
+
+    def stream() -> Iterator[bytes]:
+        try:
+            if rest:
+                yield rest
+            while True:
+                chunk = proc.stdout.read1(65536)
+                if not chunk:
+                    break
+                yield chunk
+        finally:
+            proc.stdout.close()
+            proc.wait()
+
+    return status, headers, stream()
+
+
+def _feed(body: IO[bytes], stdin: IO[bytes] | None) -> None:
+    """Copy the request body into http-backend (a push's pack can be large: never all in memory)."""
+    assert stdin is not None
+    try:
+        while True:
+            chunk = body.read(65536)
+            if not chunk:
+                break
+            stdin.write(chunk)
+    except (BrokenPipeError, OSError):
+        pass
+    finally:
+        try:
+            stdin.close()
+        except OSError:
+            pass
