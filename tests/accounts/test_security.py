@@ -86,9 +86,13 @@ def test_planted_xsrf_cookie_and_form_bodies_refused_single_user(server):
     assert server.get("/api/contents/pwned-single.txt").status_code == 404
 
 
-def test_form_bodies_refused_even_with_a_token(multi):
-    r = multi.post("/api/kernels", data={"name": "python3"})
+def test_form_bodies_refused_with_cookies_not_with_a_token(multi):
+    """A browser's cookies are what a cross-site form borrows; a request carrying the token itself is not forged."""
+    person = make_user(multi)
+    r = person.post("/api/kernels", data={"name": "python3"})
     assert r.status_code == 415 and "application/json" in r.json()["reason"]
+    r = multi.post("/api/sessions", data={"path": "x"})  # curl -d: past the check, then a 400 on the body
+    assert r.status_code == 400 and "JSON" in r.json()["message"]
 
 
 @pytest.mark.parametrize("target", EVIL_NEXT)
