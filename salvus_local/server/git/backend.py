@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from salvus_sync.git import folder_owner
-
 # Hub policy, passed as GIT_CONFIG_* (never from the repository's own config, which users can write).
 POLICY = [
     ("http.receivepack", "true"),
@@ -67,6 +65,8 @@ def cgi_env(root: Path, path_info: str, environ: dict, user: str) -> dict[str, s
 def run_backend(root: Path, path_info: str, environ: dict, user: str, body: IO[bytes]
                 ) -> tuple[str, list[tuple[str, str]], Iterator[bytes]]:
     """Start http-backend; return (status line, headers, body chunks) as its CGI answer says."""
+    from salvus_sync.git import folder_owner  # lazy: the app starts even where salvus_sync is not installed
+
     env = cgi_env(root, path_info, environ, user)
     owner = folder_owner(root)
     run_as: dict = {}
