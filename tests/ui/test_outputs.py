@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import nbformat
 import pytest
@@ -240,3 +241,45 @@ def test_runaway_output_keeps_the_page_usable_and_the_file_small(page: object, c
     assert text.startswith("1\n1\n") and text.rstrip("\n").endswith("1")
     # The page still answers: run another cell after the flood.
     stream_text(run_in_new_cell(page, "print('still here')"), "still here\n")
+
+
+def jupyterlab4_notebook() -> nbformat.NotebookNode:
+    """A notebook as JupyterLab 4 writes one: cell ids, cell metadata, attachments, widget state, \\r outputs."""
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+    md = v4.new_markdown_cell("![plot](attachment:plot%201.png)\n\n$\\int_0^1 x\\,dx$",
+                              attachments={"plot 1.png": {"image/png": png}}, metadata={"tags": ["intro"]})
+    code = v4.new_code_cell("for i in trange(3): pass", execution_count=7, metadata={
+        "scrolled": True, "collapsed": False, "jupyter": {"source_hidden": False},
+        "execution": {"iopub.execute_input": "2024-05-01T10:00:00.000001Z", "shell.execute_reply": "2024-05-01T10:00:01Z"}},
+        outputs=[
+            v4.new_output("stream", name="stderr", text="  0%|          | 0/3 [00:00<?, ?it/s]\r"
+                          "100%|██████████| 3/3 [00:00<00:00, 2990.24it/s]\n"),
+            v4.new_output("stream", name="stdout", text=["line one\r\n", "line two\r\n"]),
+            v4.new_output("display_data", data={"text/plain": "IntSlider(value=3)",
+                                                "application/vnd.jupyter.widget-view+json": {
+                                                    "model_id": "0123abcd", "version_major": 2, "version_minor": 0}},
+                          metadata={}),
+            v4.new_output("execute_result", execution_count=7, data={
+                "text/plain": "\x1b[1m<b>bold</b>\x1b[0m", "application/json": {"a": [1, 2]}}, metadata={"isolated": True}),
+        ])
+    raw = v4.new_raw_cell("\\begin{x}\r\n", metadata={"raw_mimetype": "text/latex"})
+    return v4.new_notebook(cells=[md, code, raw], metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"},
+        "language_info": {"name": "python", "version": "3.12.2", "mimetype": "text/x-python",
+                          "codemirror_mode": {"name": "ipython", "version": 3}},
+        "widgets": {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2, "version_minor": 0}},
+    })
+
+
+def test_a_jupyterlab4_notebook_round_trips_unchanged(page: object, contents_client: Server, nb_path: str) -> None:
+    before = put_notebook(contents_client, nb_path, jupyterlab4_notebook())
+    open_notebook(page, contents_client, nb_path)
+    expect(page.locator(".markdown-rendered img[alt=plot]")).to_have_attribute("src", re.compile("^data:image/png"))
+    expect(page.locator(".stream-output.stderr")).to_have_js_property(
+        "textContent", "100%|██████████| 3/3 [00:00<00:00, 2990.24it/s]\n")
+    after = add_cell_and_save(page, contents_client, nb_path, before)
+    old, new = json.loads(before), json.loads(after)
+    kept = [c for c in new["cells"] if c["id"] in {o["id"] for o in old["cells"]}]
+    assert kept == old["cells"]  # every cell as it was: source, ids, metadata, attachments, outputs
+    assert new["metadata"] == old["metadata"] and new["nbformat_minor"] == old["nbformat_minor"]
+    assert not page.errors, page.errors
