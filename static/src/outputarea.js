@@ -124,24 +124,31 @@ const OUTPUT_KINDS = {
 const displays = new Map();
 
 // Stream blocks waiting to be drawn: one draw per animation frame, however many messages
-// arrived, so a flood of output cannot starve the page (clicks, Stop, the websocket).
+// arrived, so a flood of output cannot starve the page (clicks, Stop, the websocket). When
+// drawing got expensive (long outputs), the next draw waits a few times as long as it took.
 const dirty = new Set();
 let scheduled = false;
+let lastCost = 0;
 function schedule(area) {
   dirty.add(area);
   if (scheduled) return;
   scheduled = true;
+  let timer = 0;
   const flush = () => {
     if (!scheduled) return;
     scheduled = false;
     clearTimeout(timer);
+    const started = performance.now();
     const areas = [...dirty];
     dirty.clear();
     for (const a of areas) a.flush();
+    lastCost = performance.now() - started;
   };
-  requestAnimationFrame(flush);
+  const delay = lastCost > 8 ? Math.min(250, lastCost * 4) : 0;
+  if (delay) setTimeout(() => requestAnimationFrame(flush), delay);
+  else requestAnimationFrame(flush);
   // A hidden tab gets no animation frames: draw (and let autosave see changes) anyway.
-  const timer = setTimeout(flush, 250);
+  timer = setTimeout(flush, 250 + delay);
 }
 
 class OtherBlock {
