@@ -9,6 +9,7 @@ request at about one fork plus one round trip.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import threading
 import time
@@ -91,7 +92,18 @@ class Runner:
         """Run code in a new forked session that ends with the request; return its Collector."""
         forker = self.kernels.forkers[kind]
         kernel_id = "api-" + uuid.uuid4().hex
-        start = {"kernel_id": kernel_id, "cwd": self.cwd, "env": {"SALVUS_KERNEL_ID": kernel_id},
+        cwd = os.path.join(self.cwd, kernel_id)  # its own folder: callers never see each other's files
+        os.mkdir(cwd, 0o700)
+        if self.kernels.uid is not None:
+            os.chown(cwd, self.kernels.uid, self.kernels.gid)
+        try:
+            return self._run_fresh(forker, kernel_id, cwd, code, timeout, tight)
+        finally:
+            shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
+
+    def _run_fresh(self, forker: Any, kernel_id: str, cwd: str, code: str, timeout: float, tight: bool) -> Collector:
+        """Fork the session, send the code, collect the answer (see run_fresh)."""
+        start = {"kernel_id": kernel_id, "cwd": cwd, "env": {"SALVUS_KERNEL_ID": kernel_id},
                  "limits": self.limits(timeout, tight), "uid": self.kernels.uid, "gid": self.kernels.gid}
         try:
             conn, _started = forker.start(start)

@@ -36,9 +36,11 @@ def test_error_reply_has_ename_evalue_traceback(server: Server) -> None:
 
 
 def test_each_request_is_a_fresh_session(server: Server) -> None:
-    assert execute(server, kernel="python", code="secret = 17")["status"] == "ok"
+    assert execute(server, kernel="python", code="secret = 17\nopen('left.txt', 'w').write('x')")["status"] == "ok"
     out = execute(server, kernel="python", code="secret")
     assert out["status"] == "error" and out["error"]["ename"] == "NameError"
+    out = execute(server, kernel="python", code="import os; sorted(os.listdir('.'))")
+    assert out["result"]["text/plain"] == "[]"  # a private, empty working folder per request
 
 
 def test_session_keeps_state_in_a_running_kernel(server: Server) -> None:
