@@ -95,14 +95,20 @@ class Server:
     """A running ``salvus-local`` subprocess and helpers to talk to it."""
 
     def __init__(self, *args: str, token: str | None = None, port: int = 0, data_dir: str | Path | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, run_as: int | None = None) -> None:
         self.token = token or uuid.uuid4().hex
+        self.run_as = run_as  # as root: run the server as this ordinary uid/gid (setpriv), as a teacher would
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="salvus-test-"))
         reachable_by_sessions(self.data_dir)
         self.log_path = self.data_dir.parent / f"{self.data_dir.name}.server.log"
         argv = [sys.executable, "-m", "salvus_local", "--port", str(port), "--no-browser",
                 "--data-dir", str(self.data_dir), "--token", self.token, *args]
+        env = dict(env or {})
+        if run_as is not None:
+            os.chown(self.data_dir, run_as, run_as)
+            argv = ["setpriv", f"--reuid={run_as}", f"--regid={run_as}", "--clear-groups", "--", *argv]
+            env.setdefault("HOME", str(self.data_dir))
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=self._log,
                                      env={**os.environ, **(env or {})})

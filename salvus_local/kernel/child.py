@@ -10,9 +10,13 @@ import traceback
 from typing import Any, Callable
 
 from ..protocol import Channel, MsgType, SignedConnection, Verb, new_message
+from . import contain
 from .limits import Limits, apply_limits, drop_privileges, session_env
 from .preload import Preloaded
 from .session import Session
+
+
+EXIT_NO_THREADS = 77  # exit status of a session that could not start a thread or process it needs
 
 
 class CPULimitExceeded(Exception):
@@ -80,6 +84,15 @@ def _fail(conn: SignedConnection, message: str) -> None:
         os._exit(1)
 
 
+def _say_and_exit(conn: SignedConnection, text: str) -> None:
+    """Send one stderr stream message straight on the connection, then exit with EXIT_NO_THREADS."""
+    try:
+        msg = new_message(MsgType.STREAM, {"name": "stderr", "text": text}, Channel.IOPUB, "salvus-kernel")
+        conn.send({"type": Verb.MSG, **msg})
+    finally:
+        os._exit(EXIT_NO_THREADS)
+
+
 def prepare(pre: Preloaded, warm: bool = False) -> Session:
     """Make the session's state that needs no client yet (in a spare, before any request)."""
     _reseed(pre.kind)
@@ -101,6 +114,18 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     os.setsid()  # own session and process group: interrupt and kill reach everything it starts
     uid, gid = req.get("uid"), req.get("gid")
     limits = Limits.from_dict(req.get("limits"))
+    group = req.get("_cgroup")
+    try:
+        if group:
+            # The forker made our cgroups; once in, no descendant can leave them (moving needs root).
+            cgroup = contain.SessionCgroup(str(group[1]), str(group[0]))
+            cgroup.join()
+            cgroup.limit(limits.nproc)
+        else:
+            contain.set_subreaper()  # escaped orphans come back to us, so the forker can find them
+            contain.set_dumpable(True)  # the forker is not dumpable; a session's own /proc stays usable
+    except OSError as exc:
+        _fail(conn, f"cannot contain the session: {exc.strerror or exc}")
     env = req.get("env") if isinstance(req.get("env"), dict) else {}
     os.environ.update({str(k): str(v) for k, v in env.items()})
     os.environ.update(session_env(tmp, uid))
@@ -109,7 +134,7 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     os.dup2(devnull, 0)
     os.close(devnull)
     try:
-        apply_limits(limits, uid)
+        apply_limits(limits, uid, contained=bool(group))
         drop_privileges(uid, gid)
     except OSError as exc:
         _fail(conn, f"cannot isolate the session: {exc.strerror}")
@@ -134,6 +159,9 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     session = session or prepare(pre)
     conn.send({"type": Verb.STARTED, "content": {"pid": os.getpid(), "pgid": os.getpgrp(),
                                                   "kernel_id": str(req["kernel_id"])}})
-    session.attach(conn, str(req["kernel_id"]), limits)
+    try:
+        session.attach(conn, str(req["kernel_id"]), limits)
+    except RuntimeError as exc:  # "can't start new thread": say so on the kernel's stderr and end cleanly
+        _say_and_exit(conn, f"The session cannot go on: {exc} (its process and thread limit is reached).\n")
     session.serve()
     os._exit(0)

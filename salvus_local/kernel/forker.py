@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..protocol import ConnectionClosed, ProtocolError, SignedConnection, Verb, read_frame
-from .child import child_main, run_child
+from . import contain
+from .child import EXIT_NO_THREADS, child_main, run_child
 from .limits import make_private_tmp, remove_tree
 from .preload import Preloaded
 from .session import EXIT_IDLE, EXIT_LIFETIME
@@ -35,8 +36,17 @@ class Child:
     kernel_id: str
     pid: int
     tmp: str
+    cgroup: contain.SessionCgroup | None = None
     kill_at: float | None = None
     waiters: list[SignedConnection] = field(default_factory=list)
+
+    def kill_all(self) -> None:
+        """SIGKILL every process of the session, wherever it went (its cgroup, else its descendants)."""
+        _killpg(self.pid, signal.SIGKILL)
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
+        else:
+            contain.kill_tree(self.pid, include_self=True)
 
 
 class Forker:
@@ -53,6 +63,12 @@ class Forker:
         self.stopping = False
         self.spare: Spare | None = None
         self.parent_pid = os.getppid()
+        # Orphans of a session whose leader died come to us, not to init, so we can end them too.
+        self.subreaper = contain.set_subreaper()
+        contain.set_dumpable(False)  # same-uid sessions cannot read our /proc/<pid>/environ or memory
+        self.scope = f"forker-{os.getpid()}"
+        contain.sweep_stale("forker-")
+        self.serial = 0
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
@@ -109,7 +125,7 @@ class Forker:
         now = time.monotonic()
         for child in self.children.values():
             if child.kill_at and now >= child.kill_at:
-                _killpg(child.pid, signal.SIGKILL)
+                child.kill_all()
                 child.kill_at = None
 
     def _accept(self, listener: socket.socket) -> None:
@@ -158,6 +174,9 @@ class Forker:
         self.exited.pop(kernel_id, None)  # a restart reuses the id: the old record is history
         uid, gid = req.get("uid"), req.get("gid")
         tmp = make_private_tmp(uid, gid)
+        self.serial += 1
+        group = contain.SessionCgroup.create(f"s{self.serial}", 0, scope=self.scope)
+        req["_cgroup"] = [group.paths[0].parent.name, group.name] if group else None  # the child joins it
         conn.sock.settimeout(None)
         spare, self.spare = self.spare, None
         if spare is not None and hand_over(spare, conn, req, tmp):
@@ -170,7 +189,7 @@ class Forker:
                 self._in_child(conn)
                 child_main(lambda: run_child(conn, self.pre, req, tmp))
         conn.close()  # the child owns the socket now
-        child = Child(kernel_id, pid, tmp)
+        child = Child(kernel_id, pid, tmp, group)
         self.children[kernel_id] = self.by_pid[pid] = child
         return True
 
@@ -251,7 +270,7 @@ class Forker:
                     self.spare.ctl.close()
                     self.spare = None  # died while waiting; the loop forks another
                 continue
-            _killpg(pid, signal.SIGKILL)  # whatever the session started dies with it
+            self._end_leftovers(child)  # whatever the session started dies with it
             remove_tree(child.tmp)
             del self.children[child.kernel_id]
             record = exit_record(child.kernel_id, status)
@@ -261,6 +280,17 @@ class Forker:
             for w in child.waiters:
                 _reply(w, Verb.EXITED, **record)
                 w.close()
+
+    def _end_leftovers(self, child: Child) -> None:
+        """Kill what a reaped session left: its cgroup, or the orphans re-parented to us."""
+        _killpg(child.pid, signal.SIGKILL)
+        if child.cgroup is not None:
+            child.cgroup.kill_all()
+            child.cgroup.remove()
+            return
+        known = {*self.by_pid, *([self.spare.pid] if self.spare else [])}
+        for orphan in contain.children_of_self(known):
+            contain.kill_tree(orphan, include_self=True)
 
     def shutdown(self) -> None:
         """Stop every session (TERM, then KILL) and close the listeners."""
@@ -275,7 +305,7 @@ class Forker:
             self._reap()
             time.sleep(0.02)
         for child in list(self.children.values()):
-            _killpg(child.pid, signal.SIGKILL)
+            child.kill_all()
         while self.children:
             try:
                 pid, _ = os.waitpid(-1, 0)
@@ -283,6 +313,7 @@ class Forker:
                 break
             child = self.by_pid.pop(pid, None)
             if child:
+                self._end_leftovers(child)
                 remove_tree(child.tmp)
                 del self.children[child.kernel_id]
         for sock in self.listeners:
@@ -303,7 +334,8 @@ def exit_record(kernel_id: str, status: int) -> dict[str, Any]:
         return {"kernel_id": kernel_id, "exitcode": None, "signal": sig, "reason": reason}
     code = os.WEXITSTATUS(status)
     reason = {0: "exited", EXIT_IDLE: "stopped after being idle too long",
-              EXIT_LIFETIME: "stopped at its maximum lifetime"}.get(code, f"exited with status {code}")
+              EXIT_LIFETIME: "stopped at its maximum lifetime",
+              EXIT_NO_THREADS: "could not go on: its process and thread limit is reached"}.get(code, f"exited with status {code}")
     return {"kernel_id": kernel_id, "exitcode": code, "signal": None, "reason": reason}
 
 

@@ -21,7 +21,8 @@ class Limits:
 
     cpu: int = 3600              # CPU seconds
     memory_mb: int = 4096        # address space the session may add to what it starts with
-    nproc: int = 256             # processes (added to what the uid already runs)
+    nproc: int = 256             # processes and threads the session may add (its cgroup, else its uid)
+    uid_nproc: int = 0           # processes and threads all sessions of the uid may run together
     fsize_mb: int = 1024         # largest file written
     nofile: int = 1024           # open files
     idle_timeout: int = 0        # seconds without a request before the session stops itself
@@ -85,8 +86,15 @@ def _set(which: int, value: int) -> None:
         pass
 
 
-def apply_limits(limits: Limits, uid: int | None = None) -> None:
-    """Apply rlimits to the current process (call in the child, before dropping privileges)."""
+def apply_limits(limits: Limits, uid: int | None = None, contained: bool = False) -> None:
+    """Apply rlimits to the current process (call in the child, before dropping privileges).
+
+    ``contained``: the session's own pids cgroup already caps its processes at ``nproc``; then
+    RLIMIT_NPROC, which Linux counts over every process of the uid, is only the uid-wide ceiling
+    ``uid_nproc``.  Without a cgroup the uid's count is all there is: the session may add ``nproc``
+    to what the uid runs now, and at least ``uid_nproc`` in total, so sessions started later do not
+    push earlier ones over their limit (issue 15.6).
+    """
     if limits.cpu:
         # Soft limit raises SIGXCPU (shown to the user as an error); hard kills a few seconds later.
         soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
@@ -96,9 +104,12 @@ def apply_limits(limits: Limits, uid: int | None = None) -> None:
     if limits.memory_mb:
         # Relative to the preloaded parent: Sage alone maps well over a gigabyte of address space.
         _set(resource.RLIMIT_AS, _vm_size() + limits.memory_mb * MB)
-    if limits.nproc:
+    if contained:
+        if limits.uid_nproc:
+            _set(resource.RLIMIT_NPROC, limits.uid_nproc)
+    elif limits.nproc:
         owner = os.getuid() if uid is None else uid
-        _set(resource.RLIMIT_NPROC, _tasks_of(owner) + limits.nproc)
+        _set(resource.RLIMIT_NPROC, max(_tasks_of(owner) + limits.nproc, limits.uid_nproc))
     if limits.fsize_mb:
         _set(resource.RLIMIT_FSIZE, limits.fsize_mb * MB)
     if limits.nofile:

@@ -3,7 +3,8 @@
     python -m salvus_local.kernel.sandbox --limits '{"cpu": 600}' [--uid N --gid N] [--cwd DIR] -- CMD ARGS...
 
 The command gets its own session and process group, the rlimits of a kernel session and,
-when started by root, an unprivileged uid/gid.  Stopping it is killpg on its pid.
+when started by root, an unprivileged uid/gid and the session cgroup ``--cgroup SCOPE/NAME`` (made by the
+caller).  Stopping it is killpg on its pid, then killing the cgroup (or every descendant).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import sys
 
+from . import contain
 from .limits import Limits, apply_limits, drop_privileges
 
 
@@ -23,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--uid", type=int, default=None)
     parser.add_argument("--gid", type=int, default=None)
     parser.add_argument("--cwd", default=None)
+    parser.add_argument("--cgroup", default="", help="SCOPE/NAME of the session cgroup to join (root)")
     parser.add_argument("--ctty", action="store_true", help="make stdin (a pty) the controlling terminal")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -42,7 +45,15 @@ def main(argv: list[str] | None = None) -> int:
         import termios
 
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)  # so Ctrl-C in the terminal reaches the shell's jobs
-    apply_limits(limits, args.uid)
+    if args.cgroup:
+        # Everything the shell starts stays in this cgroup, however it detaches (docs: "Containment").
+        scope, _, name = args.cgroup.partition("/")
+        group = contain.SessionCgroup(name, scope)
+        group.join()
+        group.limit(limits.nproc)
+    else:
+        contain.set_subreaper()  # kept across exec: orphans come back to the shell, which reaps them
+    apply_limits(limits, args.uid, contained=bool(args.cgroup))
     drop_privileges(args.uid, args.gid)
     if args.cwd:
         os.chdir(args.cwd)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from salvus_local.config import Config
+from salvus_local.kernel import contain
 from salvus_local.store.errors import NotFound
 
 SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
@@ -42,8 +43,10 @@ def user_shell(config: Config) -> str:
 class Terminal:
     """One pty and its shell; clients are websockets with a thread-safe ``send``."""
 
-    def __init__(self, name: str, project_id: str, cwd: Path, argv: list[str], env: dict[str, str]) -> None:
+    def __init__(self, name: str, project_id: str, cwd: Path, argv: list[str], env: dict[str, str],
+                 cgroup: contain.SessionCgroup | None = None) -> None:
         self.name, self.project_id, self.cwd = name, project_id, cwd
+        self.cgroup = cgroup
         self.fd, slave = os.openpty()
         self.set_size(24, 80)
         try:
@@ -59,6 +62,8 @@ class Terminal:
         self.last_activity = time.time()
         self.closed = threading.Event()
         threading.Thread(target=self._read, name=f"salvus-term-{name}", daemon=True).start()
+        # Processes the shell left behind keep the pty open: end the terminal when the shell itself ends.
+        threading.Thread(target=self._watch, name=f"salvus-term-wait-{name}", daemon=True).start()
 
     def model(self) -> dict[str, Any]:
         """Jupyter's terminal model."""
@@ -123,11 +128,19 @@ class Terminal:
                     pass
             self.clients.clear()
 
+    def _watch(self) -> None:
+        self.proc.wait()
+        self.kill(grace=0.2)
+
     def kill(self, grace: float = 1.0) -> None:
-        """Kill the shell's process group (SIGHUP, then SIGKILL) and reap it."""
-        if self.closed.is_set():
-            return
-        self.closed.set()
+        """Kill the shell's process group (SIGHUP, then SIGKILL), every process it left, and reap it."""
+        with self.lock:
+            if self.closed.is_set():
+                return
+            self.closed.set()
+        if self.cgroup is None and self.proc.poll() is None:
+            # Without a cgroup the shell (a subreaper) holds what it started: end that before the shell.
+            contain.kill_tree(self.proc.pid)
         for sig in (signal.SIGHUP, signal.SIGKILL):
             try:
                 os.killpg(self.proc.pid, sig)
@@ -141,10 +154,14 @@ class Terminal:
             except (ProcessLookupError, PermissionError):
                 pass
             break
+        if self.cgroup is not None:
+            self.cgroup.kill_all()  # processes that left the shell's group (setsid, nohup, a double fork)
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
         try:
             os.close(self.fd)
         except OSError:
@@ -159,15 +176,22 @@ class TerminalManager:
         self.terminals: dict[str, Terminal] = {}
         self._lock = threading.Lock()
         self._counter = 0
+        self.scope = f"terminals-{os.getpid()}"
+        contain.sweep_stale("terminals-")
 
-    def argv(self, cwd: Path) -> list[str]:
-        """The command line of a new terminal's shell."""
+    def argv(self, cwd: Path, cgroup: contain.SessionCgroup | None = None,
+             ids: tuple[int, int] | None = None) -> list[str]:
+        """The command line of a new terminal's shell (ids: the project's uid/gid when root)."""
         c = self.config
-        limits = {"cpu": 0, "memory_mb": 0, "nproc": c.nproc_limit, "fsize_mb": c.fsize_limit, "nofile": c.nofile_limit}
+        limits = {"cpu": 0, "memory_mb": 0, "nproc": c.nproc_limit, "fsize_mb": c.fsize_limit,
+                  "nofile": c.nofile_limit, "uid_nproc": getattr(c, "uid_nproc_limit", 0)}
         sandbox = [sys.executable, "-m", "salvus_local.kernel.sandbox", "--ctty", "--limits", json.dumps(limits),
                    "--cwd", str(cwd)]
         if os.geteuid() == 0:
-            sandbox += ["--uid", str(c.kernel_uid), "--gid", str(c.kernel_gid)]
+            uid, gid = ids or (c.kernel_uid, c.kernel_gid)
+            sandbox += ["--uid", str(uid), "--gid", str(gid)]
+        if cgroup is not None:
+            sandbox += ["--cgroup", f"{cgroup.paths[0].parent.name}/{cgroup.name}"]
         return [*sandbox, "--", user_shell(c)]
 
     def env(self, cwd: Path) -> dict[str, str]:
@@ -176,12 +200,18 @@ class TerminalManager:
         env.update(TERM="xterm-256color", PWD=str(cwd), COLORTERM="truecolor")
         return env
 
-    def create(self, project_id: str, cwd: Path) -> Terminal:
-        """Start a terminal in ``cwd``."""
+    def create(self, project_id: str, cwd: Path, ids: tuple[int, int] | None = None) -> Terminal:
+        """Start a terminal in ``cwd`` (as ids = (uid, gid) when root and given)."""
         with self._lock:
             self._counter += 1
             name = str(self._counter)
-        term = Terminal(name, project_id, cwd, self.argv(cwd), self.env(cwd))
+        cgroup = contain.SessionCgroup.create(f"t{name}", 0, scope=self.scope)
+        try:
+            term = Terminal(name, project_id, cwd, self.argv(cwd, cgroup, ids), self.env(cwd), cgroup)
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            raise
         with self._lock:
             self.terminals[name] = term
         return term
