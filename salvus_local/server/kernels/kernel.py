@@ -12,7 +12,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from salvus_local.protocol import Channel, MsgType, SignedConnection, new_id, new_message
+from salvus_local.protocol import Channel, MsgType, SignedConnection, new_id, new_message, reply_type
 
 MAX_ROUTES = 10_000  # requests whose reply never came are forgotten past this many
 
@@ -83,6 +83,7 @@ class Kernel:
         self.session = new_id()               # session id of messages the server makes up
         self.sinks: set[Any] = set()
         self.routes: dict[str, Any] = {}      # request msg_id → sink or internal callback
+        self.requests: dict[str, dict[str, Any]] = {}  # request msg_id → its header, to answer it if the kernel dies
         self.lock = threading.RLock()
         self.op_lock = threading.Lock()       # one restart/shutdown at a time
         self.eof = threading.Event()          # set when the current child's connection ends
@@ -98,18 +99,42 @@ class Kernel:
             "connections": len(self.sinks),
         }
 
-    def remember(self, msg_id: str, target: Sink | Callable[[dict[str, Any]], None]) -> None:
-        """Route the replies to request msg_id to target."""
+    def remember(self, msg_id: str, target: Sink | Callable[[dict[str, Any]], None],
+                 header: dict[str, Any] | None = None) -> None:
+        """Route the replies to request msg_id to target (header: the request's, to answer it on death)."""
         with self.lock:
             if len(self.routes) >= MAX_ROUTES:
-                self.routes.pop(next(iter(self.routes)))
+                old = next(iter(self.routes))
+                self.routes.pop(old)
+                self.requests.pop(old, None)
             self.routes[msg_id] = target
+            if header is not None:
+                self.requests[msg_id] = header
+
+    def abandon(self, reason: str) -> list[tuple[Any, dict[str, Any]]]:
+        """Forget every pending request; return (sink, error reply) for each that a websocket waits on."""
+        with self.lock:
+            routes, headers = self.routes, self.requests
+            self.routes, self.requests = {}, {}
+        out = []
+        for msg_id, target in routes.items():
+            header = headers.get(msg_id)
+            if header is None or not hasattr(target, "send_msg"):
+                continue
+            channel = Channel.CONTROL if header.get("msg_type") in ("shutdown_request", "interrupt_request",
+                                                                    "debug_request") else Channel.SHELL
+            content = {"status": "error", "ename": "DeadKernelError", "evalue": reason, "traceback": []}
+            out.append((target, new_message(reply_type(str(header.get("msg_type", ""))), content, channel,
+                                            self.session, {"header": header})))
+        return out
 
     def route(self, msg: dict[str, Any]) -> Any:
         """Return the sink or callback a non-iopub message goes to (forgetting it on a final reply)."""
         parent_id = (msg.get("parent_header") or {}).get("msg_id")
         with self.lock:
             final = msg["channel"] in (Channel.SHELL, Channel.CONTROL) and msg["msg_type"].endswith("_reply")
+            if final:
+                self.requests.pop(parent_id, None)
             return self.routes.pop(parent_id, None) if final else self.routes.get(parent_id)
 
     def forget(self, sink: Sink) -> None:
@@ -118,6 +143,7 @@ class Kernel:
             self.sinks.discard(sink)
             for msg_id in [k for k, v in self.routes.items() if v is sink]:
                 del self.routes[msg_id]
+                self.requests.pop(msg_id, None)
 
     def status(self, state: str, parent: dict[str, Any] | None = None) -> dict[str, Any]:
         """Make an iopub status message."""

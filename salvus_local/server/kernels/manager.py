@@ -29,6 +29,7 @@ from .specs import KernelSpecs
 
 log = logging.getLogger("salvus_local.server.kernels")
 READY_TIMEOUT = 60.0  # seconds a new child gets to answer kernel_info before we stop waiting
+EXIT_WAIT = 10.0      # seconds the forker gets to tell why a child whose connection closed exited
 
 __all__ = ["KernelManager", "KernelUnavailable", "Listener", "describe_exit"]
 
@@ -122,6 +123,7 @@ class KernelManager(KernelRouter):
         return {
             "kernel_id": kernel.id, "cwd": kernel.cwd, "env": {"SALVUS_KERNEL_ID": kernel.id},
             "limits": {"cpu": c.cpu_limit, "memory_mb": c.memory_limit, "nproc": c.nproc_limit,
+                       "uid_nproc": c.uid_nproc_limit,
                        "fsize_mb": c.fsize_limit, "nofile": c.nofile_limit, "idle_timeout": c.idle_timeout,
                        "max_lifetime": c.max_lifetime, "output_limit": c.output_limit,
                        **getattr(kernel, "limits", {})},
@@ -186,6 +188,7 @@ class KernelManager(KernelRouter):
                 kernel.execution_state = "restarting"
             self._broadcast(kernel, kernel.status("restarting"))
             self._stop_child(kernel, old)
+            self._answer_pending(kernel, "the kernel was restarted")
             try:
                 self._spawn(kernel)
             except APIError as exc:
@@ -236,6 +239,7 @@ class KernelManager(KernelRouter):
                     pass
             self._stop_child(kernel, conn)
             kernel.execution_state = "dead"
+            self._answer_pending(kernel, "the kernel was shut down")
             self._broadcast(kernel, kernel.status("dead"))
             for sink in list(kernel.sinks):
                 sink.close()
@@ -249,7 +253,11 @@ class KernelManager(KernelRouter):
                 pass
 
     def _on_eof(self, kernel: Kernel, generation: int) -> None:
-        """The child's connection ended: unless expected, find out why and report the kernel dead."""
+        """The child's connection ended: unless expected, find out why and report the kernel dead.
+
+        Every websocket hears ``status: dead`` and each request still waiting gets an error reply,
+        whatever the forker answers (or if it does not): a client never waits on a dead kernel.
+        """
         with kernel.lock:
             if kernel.generation != generation:
                 return  # a restart replaced this child
@@ -258,15 +266,21 @@ class KernelManager(KernelRouter):
             kernel.ready_waiter[1].set()  # nobody waits for a kernel_info that will never come
             if kernel.stopping:
                 return
+        forker = self.forkers[kernel.kind]
         try:
-            reason = describe_exit(self.forkers[kernel.kind].wait(kernel.id, timeout=self.config.kill_grace + 30))
+            reason = describe_exit(forker.wait(kernel.id, timeout=EXIT_WAIT))
         except ForkerError as exc:
             reason = f"lost the connection to the kernel ({exc})"
+            try:  # its connection is gone but it may still run: make sure it ends
+                forker.kill(kernel.id, 0.0)
+            except ForkerError:
+                pass
         with kernel.lock:
             if kernel.generation != generation:
                 return
             kernel.execution_state, kernel.reason = "dead", reason
         log.warning("kernel %s died: %s", kernel.id, reason)
+        self._answer_pending(kernel, f"the kernel died: {reason}")
         self._broadcast(kernel, kernel.status("dead"))
         self._broadcast(kernel, kernel.stderr(f"The kernel died: {reason}. Restart it to continue.\n"))
 

@@ -69,7 +69,7 @@ class KernelRouter:
         """Send a client's message to the kernel; its replies go back to sink."""
         kernel = self.get(kernel_id)
         if sink is not None and msg["header"].get("msg_type", "").endswith("_request"):
-            kernel.remember(msg["header"].get("msg_id", ""), sink)
+            kernel.remember(msg["header"].get("msg_id", ""), sink, msg["header"])
         self._send_frame(kernel, msg)
 
     def _send_frame(self, kernel: Kernel, msg: dict[str, Any]) -> None:
@@ -117,6 +117,12 @@ class KernelRouter:
             target(msg)
         elif target is not None and target in kernel.sinks:
             self._send_to(kernel, target, msg)
+
+    def _answer_pending(self, kernel: Kernel, reason: str) -> None:
+        """Every request still waiting on a child that is gone gets an error reply (never silence)."""
+        for sink, reply in kernel.abandon(reason):
+            if sink in kernel.sinks:
+                self._send_to(kernel, sink, reply)
 
     def _broadcast(self, kernel: Kernel, msg: dict[str, Any]) -> None:
         """Send a message to every websocket of the kernel."""

@@ -184,7 +184,7 @@ class TerminalManager:
         """The command line of a new terminal's shell (ids: the project's uid/gid when root)."""
         c = self.config
         limits = {"cpu": 0, "memory_mb": 0, "nproc": c.nproc_limit, "fsize_mb": c.fsize_limit,
-                  "nofile": c.nofile_limit, "uid_nproc": getattr(c, "uid_nproc_limit", 0)}
+                  "nofile": c.nofile_limit, "uid_nproc": c.uid_nproc_limit}
         sandbox = [sys.executable, "-m", "salvus_local.kernel.sandbox", "--ctty", "--limits", json.dumps(limits),
                    "--cwd", str(cwd)]
         if os.geteuid() == 0:
