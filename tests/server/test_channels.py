@@ -208,7 +208,7 @@ def test_dead_kernel_reported_while_others_answer(server):
     doomed, other = server.start_kernel(), server.start_kernel()
     try:
         kc, kc2 = server.kernel_client(doomed), server.kernel_client(other)
-        kc.send("shell", "execute_request", {"code": "import os; os._exit(1)"})
+        first = kc.send("shell", "execute_request", {"code": "import os; os._exit(1)"})
         dead, _ = kc.wait_for(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "dead")
         why, _ = kc.wait_for(lambda m: m["msg_type"] == "stream" and m["content"]["name"] == "stderr")
         assert "status 1" in why["content"]["text"] or "code 1" in why["content"]["text"]
@@ -218,9 +218,12 @@ def test_dead_kernel_reported_while_others_answer(server):
         late.wait_for(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "dead", timeout=5)
         late.close()
         assert kc2.execute("6*7").result == "42"
+        # the request the kernel died on is answered too
+        reply, _ = kc.wait_for(lambda m: m["channel"] == "shell" and m["parent_header"].get("msg_id") == first)
+        assert reply["content"]["status"] == "error" and "died" in reply["content"]["evalue"]
         # a request to the dead kernel gets an answer saying so, and restart revives it
-        kc.send("shell", "execute_request", {"code": "1"})
-        reply, _ = kc.wait_for(lambda m: m["channel"] == "shell")
+        later = kc.send("shell", "execute_request", {"code": "1"})
+        reply, _ = kc.wait_for(lambda m: m["channel"] == "shell" and m["parent_header"].get("msg_id") == later)
         assert reply["content"]["status"] == "error" and "dead" in reply["content"]["evalue"]
         assert server.post(f"/api/kernels/{doomed}/restart").status_code == 200
         kc.backlog.clear()
