@@ -39,7 +39,9 @@ class _Ctx:
             store = Store.for_data_dir(self.config.data_dir)
             c = self.config
             owner = (c.kernel_uid, c.kernel_gid) if os.geteuid() == 0 else None  # as the server does
-            self._pm = ProjectManager(store, c.data_dir, c.default_project_dir, owner)
+            from salvus_local.store.uids import for_config
+
+            self._pm = ProjectManager(store, c.data_dir, c.default_project_dir, owner, for_config(c, store))
         return self._pm
 
 

@@ -130,3 +130,11 @@ def shares(db: sqlite_utils.Database) -> None:
         defaults={"public": 1},
     )
     db["shares"].create_index(["project_id", "path"], unique=True)
+
+
+@migrations(name="0007_project_uids")
+def project_uids(db: sqlite_utils.Database) -> None:
+    """A uid per project (root servers): its kernels and terminals run as it; see store/uids.py."""
+    db["project_uids"].create({"project_id": str, "uid": int, "assigned": float}, pk="project_id",
+                              not_null={"uid"})
+    db.execute("create unique index project_uids_uid on project_uids(uid)")

@@ -21,6 +21,7 @@ from . import layout
 from .atomic import fsync_dir, os_error
 from .db import Store
 from .errors import BadRequest, Conflict, NotFound
+from .uids import ProjectUids, give_tree
 
 DEFAULT_ID = "default"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -47,11 +48,12 @@ class ProjectManager:
     """Create, list, rename, archive, delete, restore, open and clone projects."""
 
     def __init__(self, store: Store, data_dir: str | os.PathLike[str], default_dir: str | os.PathLike[str],
-                 owner: tuple[int, int] | None = None) -> None:
+                 owner: tuple[int, int] | None = None, uids: ProjectUids | None = None) -> None:
         self.store = store
         self.data_dir = Path(data_dir)
         self.default_dir = Path(default_dir)
         self.owner = owner  # (uid, gid) given to folders we create, when the server runs as root
+        self.uids = uids    # a uid per project instead (root servers; store/uids.py)
         self._default_lock = threading.Lock()  # two first requests at once must not both `git init`
 
     # Reading
@@ -75,6 +77,26 @@ class ProjectManager:
             sql = "select * from projects where deleted is null" + ("" if archived else " and archived = 0")
             sql += " order by coalesce(last_opened, created) desc"
         return self.store.query(sql)
+
+    def ids_of(self, project_id: str | None) -> tuple[int, int] | None:
+        """(uid, gid) a project's kernels and terminals run as; None: the server's own (not root).
+
+        With a uid per project the folder of a project we made is handed to that uid, mode 0700,
+        the first time (also for projects made before uids were per project).
+        """
+        if self.uids is None:
+            return self.owner
+        project = self.get(project_id or DEFAULT_ID)
+        uid = self.uids.assign(project["id"])
+        folder = Path(project["path"])
+        if not project["in_place"]:
+            try:
+                st = folder.stat()
+                if st.st_uid != uid or st.st_mode & 0o777 != 0o700:
+                    give_tree(folder, uid, uid)
+            except OSError:
+                pass  # a vanished folder: the start that follows says so
+        return uid, uid
 
     def root(self, project_id: str | None) -> Path:
         """Return the folder of a project (the default project when None)."""
@@ -224,7 +246,7 @@ class ProjectManager:
             layout.write_meta(folder, {**meta, "id": pid, "title": title, "created": meta.get("created", time.time())})
         else:
             layout.salvus_dir(folder)
-        if self.owner and not in_place:  # last: everything made above belongs to the kernels' uid too
+        if self.owner and not in_place and self.uids is None:  # last: what we made belongs to the kernels' uid
             for base, dirs, files in os.walk(folder):
                 for name in [base, *(os.path.join(base, n) for n in dirs + files)]:
                     os.lchown(name, *self.owner)
@@ -234,6 +256,8 @@ class ProjectManager:
                 raise Conflict(f"Folder is already a project: {folder.name}")
             db["projects"].insert({"id": pid, "title": title, "path": str(folder), "in_place": int(in_place),
                                    "origin": origin, "created": now, "last_opened": now, "archived": 0})
+        if self.uids is not None:
+            self.ids_of(pid)  # allocate its uid and hand it the folder now
         return self.get(pid)
 
     def _exists(self, pid: str) -> bool:

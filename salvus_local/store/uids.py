@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 from .db import Store
 from .errors import Conflict
@@ -45,6 +46,13 @@ class ProjectUids:
                 raise Conflict(f"No free project uid left in {self.lo}–{self.hi}: widen project_uid_max")
             db["project_uids"].insert({"project_id": project_id, "uid": uid, "assigned": time.time()})
         return uid
+
+
+def for_config(config: Any, store: Store) -> ProjectUids | None:
+    """The allocator of a root server (None when not root or ``project_uid_min`` is 0: one shared uid)."""
+    if os.geteuid() != 0 or not config.project_uid_min:
+        return None
+    return ProjectUids(store, config.project_uid_min, config.project_uid_max)
 
 
 def give_tree(folder: Path, uid: int, gid: int) -> None:

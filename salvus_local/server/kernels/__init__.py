@@ -13,5 +13,14 @@ def init_app(app: Flask) -> None:
     """Create the KernelManager and register the kernel routes."""
     from .handlers import bp
 
-    app.extensions["salvus"].kernels = KernelManager(app.extensions["salvus"].config)
+    services = app.extensions["salvus"]
+    manager = KernelManager(services.config)
+
+    def project_ids(project_id: str) -> tuple[int, int] | None:
+        # The project's own uid (root servers, store/uids.py); the workspace is made by projects.init_app.
+        ws = getattr(services, "workspace", None)
+        return ws.projects.ids_of(project_id) if ws is not None else (manager.uid, manager.gid)
+
+    manager.ids_for = project_ids
+    services.kernels = manager
     app.register_blueprint(bp)

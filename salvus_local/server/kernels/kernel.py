@@ -73,6 +73,7 @@ class Kernel:
         self.name = name
         self.kind = kind
         self.cwd = cwd
+        self.project_id = "default"           # the project whose uid it runs as
         self.conn: SignedConnection | None = None
         self.pid: int | None = None
         self.execution_state = "starting"

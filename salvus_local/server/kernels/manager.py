@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from salvus_local.config import Config
 from salvus_local.protocol import Channel, MsgType, new_message
@@ -50,7 +50,9 @@ class KernelManager(KernelRouter):
         self.root = Path(config.default_project_dir)
         self.root.mkdir(parents=True, exist_ok=True)
         self.uid, self.gid = (config.kernel_uid, config.kernel_gid) if os.geteuid() == 0 else (None, None)
-        if self.uid is not None:
+        # project id → (uid, gid) its sessions run as (a uid per project on root servers); see kernels/__init__.
+        self.ids_for: Callable[[str], tuple[int, int] | None] = lambda _pid: (self.uid, self.gid)
+        if self.uid is not None and not config.project_uid_min:
             os.chown(self.root, self.uid, self.gid)  # so kernels running as that uid can write there
 
     # -- queries -------------------------------------------------------------------------
@@ -110,6 +112,7 @@ class KernelManager(KernelRouter):
         kind, spec_name = self.specs.resolve(name)
         kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path, root))
         kernel.limits = dict(limits or {})
+        kernel.project_id = project_id
         self._spawn(kernel)
         with self._lock:
             self._kernels[kernel.id] = kernel
@@ -120,6 +123,8 @@ class KernelManager(KernelRouter):
     def _start_content(self, kernel: Kernel) -> dict[str, Any]:
         """Build the forker's ``start`` request for a kernel."""
         c = self.config
+        ids = self.ids_for(kernel.project_id) if self.uid is not None else None
+        uid, gid = ids if ids else (self.uid, self.gid)
         return {
             "kernel_id": kernel.id, "cwd": kernel.cwd, "env": {"SALVUS_KERNEL_ID": kernel.id},
             "limits": {"cpu": c.cpu_limit, "memory_mb": c.memory_limit, "nproc": c.nproc_limit,
@@ -127,7 +132,7 @@ class KernelManager(KernelRouter):
                        "fsize_mb": c.fsize_limit, "nofile": c.nofile_limit, "idle_timeout": c.idle_timeout,
                        "max_lifetime": c.max_lifetime, "output_limit": c.output_limit,
                        **getattr(kernel, "limits", {})},
-            "uid": self.uid, "gid": self.gid,
+            "uid": uid, "gid": gid,
         }
 
     def _spawn(self, kernel: Kernel) -> None:

@@ -22,6 +22,7 @@ from salvus_local.store.db import Store
 from salvus_local.store.errors import StoreError
 from salvus_local.store.projects import DEFAULT_ID, ProjectManager
 from salvus_local.store.snapshots import Snapshot, Snapshots
+from salvus_local.store.uids import for_config
 from salvus_local.store.watcher import Watcher, stat_key
 
 
@@ -52,7 +53,8 @@ class Workspace:
         self.config = config
         self.store = Store.for_data_dir(config.data_dir)
         owner = (config.kernel_uid, config.kernel_gid) if os.geteuid() == 0 else None
-        self.projects = ProjectManager(self.store, config.data_dir, config.default_project_dir, owner)
+        uids = for_config(config, self.store)
+        self.projects = ProjectManager(self.store, config.data_dir, config.default_project_dir, owner, uids)
         self.watcher = Watcher(self._on_fs_change, force_polling=config.watch_polling)
         self.autosnap = AutoSnapshots(self.snapshots, config.snapshot_interval, self._on_snapshot)
         self._contents: dict[str, tuple[str, ContentsManager]] = {}

@@ -7,6 +7,7 @@ Frames are JSON arrays: client → server ``["stdin", text]``, ``["set_size", ro
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -49,7 +50,8 @@ def create_terminal(project_id: str | None = None) -> Response:
     cwd = cm.os_path(str(body.get("cwd") or ""))
     if not cwd.is_dir():
         raise BadRequest(f"No such directory: {body.get('cwd')}")
-    term = manager().create(project_id or "default", cwd)
+    ids = workspace().projects.ids_of(project_id) if os.geteuid() == 0 else None  # the project's uid (root)
+    term = manager().create(project_id or "default", cwd, ids)
     return jsonify(term.model())
 
 

@@ -1,0 +1,110 @@
+"""Issue 15.4: code of project A (kernel and terminal) cannot reach project B, the database, the secrets.
+
+As root every project runs as its own uid (store/uids.py) and its folder is 0700; as an ordinary
+uid (``setpriv``) each session runs in user + mount + PID namespaces (kernel/sandbox.py) that show its
+project, a private /tmp and read-only system folders, and nothing of the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import KernelClient, Server
+from tests.projects.conftest import SERVER_ARGS, read_until
+
+PROBE = """
+import os
+for path in {paths!r}:
+    try:
+        with open(path, 'rb') as f:
+            f.read(1)
+        print('READ', path)
+    except OSError as exc:
+        print('DENIED', path, type(exc).__name__)
+"""
+
+
+def targets(server: Server, b_file: Path) -> list[str]:
+    """What project A must not read: B's file, the database, the cookie secret, the server's environment."""
+    data = server.data_dir
+    paths = [str(b_file), str(data / "salvus.db"), str(data / "secret"), f"/proc/{server.proc.pid}/environ"]
+    paths += [str(p) for p in (data / "run").glob("*")]
+    return paths
+
+
+def make_project(server: Server, title: str) -> tuple[str, Path]:
+    """Create a project with one file; return (id, folder)."""
+    r = server.post("/api/projects", json={"title": title})
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert server.put(f"/p/{pid}/api/contents/private.txt",
+                      json={"type": "file", "format": "text", "content": f"secret of {title}"}).status_code == 201
+    return pid, Path(server.get(f"/api/projects/{pid}").json()["path"])
+
+
+def kernel_in(server: Server, pid: str) -> KernelClient:
+    r = server.post(f"/p/{pid}/api/kernels", json={"name": "python3"})
+    assert r.status_code == 201, r.text
+    return KernelClient(server.ws(f"/p/{pid}/api/kernels/{r.json()['id']}/channels"))
+
+
+@pytest.fixture(params=["root", "user"])
+def iso_server(request, start_server):
+    if request.param == "root" and os.geteuid() != 0:
+        pytest.skip("needs root")
+    if request.param == "user" and os.geteuid() != 0:
+        pytest.skip("the test starts the server as another uid with setpriv")
+    return start_server(*SERVER_ARGS, run_as=12345 if request.param == "user" else None)
+
+
+def test_kernel_and_terminal_of_a_cannot_read_b_the_database_or_the_secrets(iso_server) -> None:
+    server = iso_server
+    a, folder_a = make_project(server, "A")
+    b, folder_b = make_project(server, "B")
+    paths = targets(server, folder_b / "private.txt")
+    kc = kernel_in(server, a)
+    out = kc.execute(PROBE.format(paths=paths)).text
+    assert "secret of B" not in out and "READ" not in out, out
+    assert out.count("DENIED") == len(paths), out
+    # the kernel still reads and writes its own project
+    assert kc.execute("print(open('private.txt').read())").text.strip() == "secret of A"
+    kc.close()
+
+    name = server.post(f"/p/{a}/api/terminals").json()["name"]
+    ws = server.ws(f"/p/{a}/terminals/websocket/{name}", timeout=30)
+    quoted = " ".join(f"'{p}'" for p in paths)
+    ws.send(json.dumps(["stdin", f"for f in {quoted}; do head -c1 \"$f\" >/dev/null 2>&1 && echo \"READ=$f\" "
+                                 f"|| echo \"DENIED=$f\"; done; echo DONE$((6*7))\r"]))
+    out = read_until(ws, "DONE42")
+    ws.close()
+    assert not re.search(r"READ=/", out), out
+    assert len(re.findall(r"DENIED=/", out)) == len(paths), out
+    server.delete(f"/p/{a}/api/terminals/{name}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a uid per project needs a root server")
+def test_projects_get_their_own_uid_and_a_private_folder(start_server) -> None:
+    server = start_server(*SERVER_ARGS, "--project-uid-min", "250000", "--project-uid-max", "250001")
+    a, folder_a = make_project(server, "A")
+    b, folder_b = make_project(server, "B")
+    uids = {folder_a.stat().st_uid, folder_b.stat().st_uid}
+    assert uids == {250000, 250001}
+    for folder in (folder_a, folder_b):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert (folder / "private.txt").stat().st_uid == folder.stat().st_uid
+    kc = kernel_in(server, a)
+    assert kc.execute("import os; print(os.getuid(), os.getgid())").text.split() == [str(folder_a.stat().st_uid)] * 2
+    kc.close()
+    # the range is full: a third project is refused with a message saying what to change
+    r = server.post("/api/projects", json={"title": "C"})
+    assert r.status_code == 409 and "project_uid_max" in r.json()["message"]
+    # the uids are kept in the database and survive a restart
+    rows = sqlite3.connect(server.data_dir / "salvus.db").execute("select project_id, uid from project_uids").fetchall()
+    assert dict(rows)[a] == folder_a.stat().st_uid and dict(rows)[b] == folder_b.stat().st_uid
