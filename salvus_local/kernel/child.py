@@ -112,6 +112,15 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
               session: Session | None = None) -> None:
     """Isolate this process, then serve the session on conn until it ends."""
     os.setsid()  # own session and process group: interrupt and kill reach everything it starts
+    host_pid = os.getpid()
+    if req.get("isolate"):
+        # A non-root server's session: PID 1 of its own user + mount + PID namespaces (kernel/namespace.py).
+        from .namespace import enter_for_kernel
+
+        try:
+            host_pid = enter_for_kernel(req["isolate"], tmp)
+        except OSError as exc:
+            _fail(conn, f"cannot isolate the session in namespaces: {exc.strerror or exc}")
     uid, gid = req.get("uid"), req.get("gid")
     limits = Limits.from_dict(req.get("limits"))
     group = req.get("_cgroup")
@@ -157,7 +166,7 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     if "" not in sys.path:
         sys.path.insert(0, "")  # as in Jupyter: modules next to the notebook import
     session = session or prepare(pre)
-    conn.send({"type": Verb.STARTED, "content": {"pid": os.getpid(), "pgid": os.getpgrp(),
+    conn.send({"type": Verb.STARTED, "content": {"pid": host_pid, "pgid": host_pid,
                                                   "kernel_id": str(req["kernel_id"])}})
     try:
         session.attach(conn, str(req["kernel_id"]), limits)

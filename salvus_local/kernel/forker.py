@@ -179,7 +179,16 @@ class Forker:
         req["_cgroup"] = [group.paths[0].parent.name, group.name] if group else None  # the child joins it
         conn.sock.settimeout(None)
         spare, self.spare = self.spare, None
-        if spare is not None and hand_over(spare, conn, req, tmp):
+        if req.get("isolate"):
+            # Namespaces must be entered while single-threaded: a spare already runs its threads.
+            if spare is not None:
+                self.spare = spare  # keep it for the next ordinary start
+            spare = None
+            pid = os.fork()
+            if pid == 0:
+                self._in_child(conn)
+                child_main(lambda: run_child(conn, self.pre, req, tmp))
+        elif spare is not None and hand_over(spare, conn, req, tmp):
             pid = spare.pid
         else:
             if spare is not None:

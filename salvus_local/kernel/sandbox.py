@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gid", type=int, default=None)
     parser.add_argument("--cwd", default=None)
     parser.add_argument("--cgroup", default="", help="SCOPE/NAME of the session cgroup to join (root)")
+    parser.add_argument("--isolate", default="", help="JSON {hide, keep}: run inside unshare's namespaces (non-root)")
+    parser.add_argument("--host-ids", default="", help="UID:GID of the server outside the namespaces")
     parser.add_argument("--ctty", action="store_true", help="make stdin (a pty) the controlling terminal")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -36,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         limits = Limits.from_dict(json.loads(args.limits))
     except ValueError:
         parser.error("--limits must be a JSON object")
+    if args.isolate:
+        from .namespace import enter_for_terminal
+
+        uid, _, gid = args.host_ids.partition(":")
+        enter_for_terminal(json.loads(args.isolate), int(uid), int(gid))
     try:
         os.setsid()
     except OSError:

@@ -26,7 +26,8 @@ def status() -> Response:
     s = services()
     last = max(filter(None, [s.last_activity, s.kernels.last_activity()]))
     return jsonify({"started": iso(s.started), "last_activity": iso(last),
-                    "connections": s.kernels.connections(), "kernels": len(s.kernels.list())})
+                    "connections": s.kernels.connections(), "kernels": len(s.kernels.list()),
+                    "isolation": s.config.extra.get("isolation") or {}})  # launcher.check_isolation
 
 
 @bp.get("/api/kernelspecs")

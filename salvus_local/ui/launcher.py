@@ -85,19 +85,41 @@ def prepare_dirs(config: Config) -> None:
     except OSError as exc:
         raise LaunchError(f"data dir {data} is not writable: {exc.strerror or exc}") from None
     if os.geteuid() == 0 and config.kernel_uid != 0:
-        # Kernels run as kernel_uid: they must be able to reach projects/ (not list the data dir).
+        # Kernels run as kernel_uid or a project's uid: they must reach projects/ (not list the data dir).
         for path in (data, data / "projects"):
             path.mkdir(exist_ok=True)
             os.chmod(path, path.stat().st_mode | 0o111)
         # Sessions must reach the interpreter, the packages and the projects as that uid.
         needed = [sys.prefix, sys.base_prefix, os.path.dirname(os.__file__),
                   str(Path(__file__).resolve().parents[1]), str(data / "projects")]
-        folder = blocked_path(config.kernel_uid, config.kernel_gid, needed)
+        uid, gid = ((config.project_uid_min, config.project_uid_min) if config.project_uid_min
+                    else (config.kernel_uid, config.kernel_gid))
+        folder = blocked_path(uid, gid, needed)
         if folder:
             raise LaunchError(
-                f"sessions run as uid {config.kernel_uid} (the server runs as root), which cannot enter {folder}; "
+                f"sessions run as uid {uid} (the server runs as root), which cannot enter {folder}; "
                 f"make it reachable (chmod o+x {folder}), install Python and the data dir where that uid can "
                 "read them, or choose another --kernel-uid")
+
+
+def check_isolation(config: Config) -> dict[str, Any]:
+    """Record how projects are kept apart (config.extra["isolation"], shown by /api/status and the pages).
+
+    Multi-user mode refuses to start without isolation, naming what is missing, unless
+    ``--allow-shared-uid``; then every page shows a warning.
+    """
+    from salvus_local.kernel.isolation import describe
+
+    info = describe(config)
+    config.extra["isolation"] = info
+    if getattr(config, "multi_user", False) and not info["ok"]:
+        if not config.allow_shared_uid:
+            raise LaunchError(f"multi-user mode needs the users' code isolated, and it cannot be: {info['reason']}. "
+                              "Run the server as root (a uid per project), enable user namespaces, "
+                              "or start with --allow-shared-uid to share one uid (every page then warns)")
+        print(f"salvus-local: WARNING: users' code is not isolated ({info['reason']}); "
+              "every user can read every project", file=sys.stderr)
+    return info
 
 
 def bind_http(ip: str, port: int) -> socket.socket:
@@ -257,6 +279,7 @@ def serve(config: Config, start_web: Any = None) -> None:
         signal.signal(signum, _raise_exit)
     kinds = kernel_kinds(config)
     prepare_dirs(config)
+    check_isolation(config)
     sock = bind_http(config.ip, config.port)
     config.port = sock.getsockname()[1]
     config.token = config.token or secrets.token_urlsafe(32)

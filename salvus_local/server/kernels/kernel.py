@@ -74,6 +74,7 @@ class Kernel:
         self.kind = kind
         self.cwd = cwd
         self.project_id = "default"           # the project whose uid it runs as
+        self.root = cwd                       # the project's folder (what a namespaced session sees)
         self.conn: SignedConnection | None = None
         self.pid: int | None = None
         self.execution_state = "starting"

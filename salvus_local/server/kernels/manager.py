@@ -113,6 +113,7 @@ class KernelManager(KernelRouter):
         kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path, root))
         kernel.limits = dict(limits or {})
         kernel.project_id = project_id
+        kernel.root = str(root or self.root)
         self._spawn(kernel)
         with self._lock:
             self._kernels[kernel.id] = kernel
@@ -133,6 +134,7 @@ class KernelManager(KernelRouter):
                        "max_lifetime": c.max_lifetime, "output_limit": c.output_limit,
                        **getattr(kernel, "limits", {})},
             "uid": uid, "gid": gid,
+            "isolate": namespace_view(c, kernel.root),
         }
 
     def _spawn(self, kernel: Kernel) -> None:
@@ -288,6 +290,18 @@ class KernelManager(KernelRouter):
         self._answer_pending(kernel, f"the kernel died: {reason}")
         self._broadcast(kernel, kernel.status("dead"))
         self._broadcast(kernel, kernel.stderr(f"The kernel died: {reason}. Restart it to continue.\n"))
+
+
+def namespace_view(config: Config, project_root: str) -> dict[str, list[str]] | None:
+    """What a session of a non-root server may see (kernel/namespace.py), or None when namespaces are not used."""
+    if (config.extra.get("isolation") or {}).get("mode") != "namespaces":
+        return None
+    import sys
+
+    home = os.path.expanduser("~")
+    keep = [project_root, sys.prefix, sys.base_prefix, os.path.dirname(os.__file__),
+            str(Path(__file__).resolve().parents[3])]  # the interpreter and this package stay visible
+    return {"hide": [config.data_dir, home], "keep": keep}
 
 
 def describe_exit(info: dict[str, Any]) -> str:

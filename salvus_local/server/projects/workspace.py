@@ -18,6 +18,7 @@ from salvus_local.config import Config
 from salvus_local.server.contents.manager import ContentsHooks, ContentsManager
 from salvus_local.server.errors import json_error
 from salvus_local.store.autosnap import AutoSnapshots
+from salvus_local.store import quota
 from salvus_local.store.db import Store
 from salvus_local.store.errors import StoreError
 from salvus_local.store.projects import DEFAULT_ID, ProjectManager
@@ -33,7 +34,9 @@ class _ProjectHooks(ContentsHooks):
         self.ws, self.project_id = ws, project_id
 
     def before_write(self, api_path: str, temp_path: str) -> None:
-        """Tell the watcher this write is the server's own."""
+        """Refuse a write over the project's quota (507); else tell the watcher this write is the server's own."""
+        quota.check(self.ws.projects.root(self.project_id), self.ws.config.project_quota_mb,
+                    Path(temp_path).parent / Path(api_path).name)
         self.ws.watcher.note_own(self.project_id, api_path, stat_key(temp_path))
 
     def before_remove(self, api_path: str) -> None:

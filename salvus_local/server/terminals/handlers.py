@@ -51,7 +51,7 @@ def create_terminal(project_id: str | None = None) -> Response:
     if not cwd.is_dir():
         raise BadRequest(f"No such directory: {body.get('cwd')}")
     ids = workspace().projects.ids_of(project_id) if os.geteuid() == 0 else None  # the project's uid (root)
-    term = manager().create(project_id or "default", cwd, ids)
+    term = manager().create(project_id or "default", cwd, ids, cm.root)
     return jsonify(term.model())
 
 

@@ -26,6 +26,8 @@ from typing import Any
 
 from salvus_local.config import Config
 from salvus_local.kernel import contain
+from salvus_local.kernel.namespace import unshare_command
+from salvus_local.server.kernels.manager import namespace_view
 from salvus_local.store.errors import NotFound
 
 SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
@@ -180,7 +182,7 @@ class TerminalManager:
         contain.sweep_stale("terminals-")
 
     def argv(self, cwd: Path, cgroup: contain.SessionCgroup | None = None,
-             ids: tuple[int, int] | None = None) -> list[str]:
+             ids: tuple[int, int] | None = None, project_root: Path | None = None) -> list[str]:
         """The command line of a new terminal's shell (ids: the project's uid/gid when root)."""
         c = self.config
         limits = {"cpu": 0, "memory_mb": 0, "nproc": c.nproc_limit, "fsize_mb": c.fsize_limit,
@@ -192,6 +194,12 @@ class TerminalManager:
             sandbox += ["--uid", str(uid), "--gid", str(gid)]
         if cgroup is not None:
             sandbox += ["--cgroup", f"{cgroup.paths[0].parent.name}/{cgroup.name}"]
+        view = namespace_view(c, str(project_root or cwd))
+        prefix = unshare_command() if view else None
+        if view and prefix:
+            # Not root: the shell runs in its own user + mount + PID namespaces (kernel/namespace.py).
+            sandbox += ["--isolate", json.dumps(view), "--host-ids", f"{os.getuid()}:{os.getgid()}"]
+            return [*prefix, *sandbox, "--", user_shell(c)]
         return [*sandbox, "--", user_shell(c)]
 
     def env(self, cwd: Path) -> dict[str, str]:
@@ -200,14 +208,15 @@ class TerminalManager:
         env.update(TERM="xterm-256color", PWD=str(cwd), COLORTERM="truecolor")
         return env
 
-    def create(self, project_id: str, cwd: Path, ids: tuple[int, int] | None = None) -> Terminal:
-        """Start a terminal in ``cwd`` (as ids = (uid, gid) when root and given)."""
+    def create(self, project_id: str, cwd: Path, ids: tuple[int, int] | None = None,
+               project_root: Path | None = None) -> Terminal:
+        """Start a terminal in ``cwd`` (as ids = (uid, gid) when root and given; project_root: what it may see)."""
         with self._lock:
             self._counter += 1
             name = str(self._counter)
         cgroup = contain.SessionCgroup.create(f"t{name}", 0, scope=self.scope)
         try:
-            term = Terminal(name, project_id, cwd, self.argv(cwd, cgroup, ids), self.env(cwd), cgroup)
+            term = Terminal(name, project_id, cwd, self.argv(cwd, cgroup, ids, project_root), self.env(cwd), cgroup)
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
