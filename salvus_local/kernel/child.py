@@ -138,12 +138,13 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     env = req.get("env") if isinstance(req.get("env"), dict) else {}
     os.environ.update({str(k): str(v) for k, v in env.items()})
     os.environ.update(session_env(tmp, uid))
+    os.environ["SALVUS_KERNEL_PID"] = str(host_pid)  # the leader's pid on the host (os.getpid() is 1 in a PID namespace)
     tempfile.tempdir = None  # the parent's cached answer; recompute from TMPDIR
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
     try:
-        apply_limits(limits, uid, contained=bool(group))
+        apply_limits(limits, uid, contained="userns" if req.get("isolate") else bool(group))
         drop_privileges(uid, gid)
     except OSError as exc:
         _fail(conn, f"cannot isolate the session: {exc.strerror}")

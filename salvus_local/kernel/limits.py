@@ -86,14 +86,15 @@ def _set(which: int, value: int) -> None:
         pass
 
 
-def apply_limits(limits: Limits, uid: int | None = None, contained: bool = False) -> None:
+def apply_limits(limits: Limits, uid: int | None = None, contained: bool | str = False) -> None:
     """Apply rlimits to the current process (call in the child, before dropping privileges).
 
     ``contained``: the session's own pids cgroup already caps its processes at ``nproc``; then
     RLIMIT_NPROC, which Linux counts over every process of the uid, is only the uid-wide ceiling
     ``uid_nproc``.  Without a cgroup the uid's count is all there is: the session may add ``nproc``
     to what the uid runs now, and at least ``uid_nproc`` in total, so sessions started later do not
-    push earlier ones over their limit (issue 15.6).
+    push earlier ones over their limit (issue 15.6).  ``contained="userns"``: the session has its own
+    user namespace, where Linux (5.14+) counts RLIMIT_NPROC per namespace: ``nproc`` is then its own.
     """
     if limits.cpu:
         # Soft limit raises SIGXCPU (shown to the user as an error); hard kills a few seconds later.
@@ -104,7 +105,10 @@ def apply_limits(limits: Limits, uid: int | None = None, contained: bool = False
     if limits.memory_mb:
         # Relative to the preloaded parent: Sage alone maps well over a gigabyte of address space.
         _set(resource.RLIMIT_AS, _vm_size() + limits.memory_mb * MB)
-    if contained:
+    if contained == "userns":
+        if limits.nproc:
+            _set(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + limits.nproc)  # /proc shows only this session
+    elif contained:
         if limits.uid_nproc:
             _set(resource.RLIMIT_NPROC, limits.uid_nproc)
     elif limits.nproc:

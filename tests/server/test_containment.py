@@ -104,7 +104,7 @@ def test_escapes_end_when_the_session_leader_is_killed(escape_server) -> None:
     kid = escape_server.start_kernel()
     markers = plant(escape_server, kid)
     kc = escape_server.kernel_client(kid)
-    leader = int(kc.execute("import os; print(os.getpid())").text)
+    leader = int(kc.execute("import os; print(os.environ['SALVUS_KERNEL_PID'])").text)  # 1 inside a PID namespace
     os.kill(leader, signal.SIGKILL)
     msg, _ = kc.wait_for(lambda m: m["msg_type"] == "status" and m["content"]["execution_state"] == "dead")
     kc.close()

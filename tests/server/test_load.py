@@ -69,7 +69,7 @@ def test_hundred_sessions_in_one_and_many_projects_all_answer_and_dead_ones_say_
             ex = kc.execute(FACTOR_SAGE if is_sage else FACTOR_PY, timeout=300)
             assert ex.reply["content"]["status"] == "ok", ex.reply["content"]
             assert (EXPECTED_SAGE if is_sage else EXPECTED_PY) in ex.text, ex.text
-            return spec, int(kc.execute("import os; print(os.getpid())").text)
+            return spec, int(kc.execute("import os; print(os.environ['SALVUS_KERNEL_PID'])").text)
 
         with ThreadPoolExecutor(20) as pool:
             pids = list(pool.map(run, sessions))
