@@ -238,6 +238,11 @@ def _strip_token_url() -> str:
     return request.script_root + _quoted_path() + ("?" + urlencode(query) if query else "")
 
 
+def requested_url() -> str:
+    """The path and query the client asked for, encoded once: a safe ``next=`` for the login page."""
+    return _quoted_path() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
+
+
 def _quoted_path() -> str:
     """The path the client asked for, percent-encoded once (WSGI hands it over decoded)."""
     asked = g.identity.rewritten_from
@@ -286,8 +291,7 @@ def check_request() -> Response | None:
         if websocket or is_api_path(request.path) or request.method not in ("GET", "HEAD"):
             return _refuse("Authentication required: pass the token as ?token= or 'Authorization: token …'")
         # The path arrives decoded: encode it again, or "x #1.ipynb" would lose "#1.ipynb" on the way back.
-        here = _quoted_path() + ("?" + request.query_string.decode("latin-1") if request.query_string else "")
-        return redirect("/login?" + urlencode({"next": here}))
+        return redirect("/login?" + urlencode({"next": requested_url()}))
     if identity.method == "cookie" and request.method in UNSAFE_METHODS and not xsrf_ok():
         return _refuse("XSRF check failed: send the _xsrf cookie's value in the X-XSRFToken header")
     if auth.multi_user:

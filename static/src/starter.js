@@ -134,6 +134,13 @@ class Scratch {
   run() {
     const code = getText(this.editor);
     if (!code.trim() || !this.kernel) return;
+    if (this.kernel.pendingInput) {
+      // As in a notebook: running now would queue behind the waiting input() and look frozen.
+      toast("Not run: the kernel is waiting for input. Answer the input box (or press Stop), then run again.", 6000);
+      const box = document.querySelector(".stdin-input");
+      if (box) box.focus();
+      return;
+    }
     const entry = this.addEntry({ code, count: null, outputs: [] });
     this.state.entries.push(entry);
     if (this.state.entries.length > MAX_ENTRIES) this.state.entries.shift();
@@ -148,6 +155,7 @@ class Scratch {
         for (const p of msg.content.payload || []) if (p.source === "page" && p.data) this.help.show(p.data);
       },
       onDone: () => {
+        entry.area.endInput();
         entry.prompt.textContent = `In [${entry.count ?? " "}]:`;
         this.persist();
       },

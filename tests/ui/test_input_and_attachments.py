@@ -122,3 +122,28 @@ def test_markdown_attachments_render_and_are_kept(page: object, contents_client:
     cell = json.loads(after)["cells"][0]
     assert cell["attachments"] == json.loads(before)["cells"][0]["attachments"]
     assert not page.errors, page.errors
+
+
+def test_scratch_box_refuses_to_run_while_input_waits(page: object, client: Server) -> None:
+    from .conftest import signin, wait_idle
+
+    signin(page, client)
+    wait_idle(page)
+    page.locator(".scratch-input .cm-content").click()
+    page.keyboard.insert_text('said = input("Say something: ")')
+    page.keyboard.press("Shift+Enter")
+    box = page.locator(".scratch-entry").last.locator(".stdin-input")
+    box.wait_for(timeout=KERNEL_TIMEOUT_MS)
+    page.locator(".scratch-input .cm-content").click()
+    page.keyboard.insert_text("said")
+    page.keyboard.press("Shift+Enter")
+    expect(page.locator(".toast", has_text="waiting for input")).to_be_visible()
+    expect(page.locator(".scratch-entry")).to_have_count(1)  # nothing queued unseen behind the input()
+    expect(box).to_be_focused()
+    box.fill("hi")
+    box.press("Enter")
+    page.wait_for_selector(".kernel-status[data-status=idle]", timeout=KERNEL_TIMEOUT_MS)
+    page.locator(".scratch-input .cm-content").click()
+    page.keyboard.press("Shift+Enter")  # the code is still in the box: it runs now
+    expect(page.locator(".scratch-entry").last.locator(".output-area")).to_contain_text("'hi'",
+                                                                                       timeout=KERNEL_TIMEOUT_MS)

@@ -140,3 +140,26 @@ def test_opening_a_missing_notebook_creates_no_file(page: object, contents_clien
         assert contents_client.get(f"/api/contents/{url_path(name)}").status_code == 200
     finally:
         contents_client.delete(f"/api/contents/{url_path(name)}")
+
+
+def test_multi_user_redirects_keep_the_name_encoded_once() -> None:
+    """Multi-user mode's own page redirects (here: a password that must change first) encode the path once too."""
+    from tests.accounts.conftest import PYTHON_ONLY, Person, make_user
+
+    srv = Server("--multi-user", env=PYTHON_ONLY)
+    try:
+        student = make_user(srv)
+        teacher = make_user(srv, role="teacher", prefix="teach")
+        otp = teacher.post(f"/api/users/{student.name}/reset-password").json()["one_time_password"]
+        fresh = Person(srv, student.name, otp)
+        fresh.login()
+        for name in ["x #1.ipynb", "x %20.ipynb", "ü&🙂?.ipynb"]:
+            r = fresh.get(f"/notebooks/{url_path(name)}?a=b%26c")
+            assert r.status_code == 302, r.status_code
+            where = urlsplit(r.headers["Location"])
+            assert where.path == "/change-password"
+            nxt = parse_qs(where.query)["next"][0]
+            assert unquote(urlsplit(nxt).path) == f"/notebooks/{name}" and not urlsplit(nxt).fragment, nxt
+            assert parse_qs(urlsplit(nxt).query) == {"a": ["b&c"]}
+    finally:
+        srv.stop()

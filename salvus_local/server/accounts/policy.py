@@ -43,7 +43,9 @@ def _page_or_api(message: str, reason: str, page: str) -> Response:
     """A 403 JSON answer for API calls and websockets; a redirect to ``page`` for a page."""
     if is_api_path(request.path) or request.method not in ("GET", "HEAD") or _websocket():
         return json_error(403, message, reason)
-    return redirect(f"{request.script_root}{page}?next={quote(request.full_path.rstrip('?'), safe='')}")
+    from ..auth import requested_url  # the path arrives decoded: encode it again, once
+
+    return redirect(f"{request.script_root}{page}?next={quote(requested_url(), safe='')}")
 
 
 def _websocket() -> bool:
