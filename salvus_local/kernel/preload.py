@@ -95,6 +95,9 @@ def load_sage() -> Preloaded:
 
     load_ipython_extension(shell)
     version = _sage_globals(shell)
+    from . import modes
+
+    modes.install(shell)  # %gp, %maxima, %python, %latex, %html, %md, %sh, ... and %default_mode
     # Plots as SVG: crisp at any zoom, and text a browser can search.
     from sage.repl.rich_output import get_display_manager
 
