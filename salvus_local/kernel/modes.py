@@ -11,8 +11,10 @@ preparser step pass them through. Systems run through Sage's own interfaces
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -51,9 +53,22 @@ def _interface(name: str) -> Any:
         raise ModeUnavailable(f"%{name}: {name} is not installed here (pip install {package})") from None
 
 
+def _ensure_dot_sage() -> None:
+    """Sage's pexpect interfaces log into $DOT_SAGE, which a session's fresh home lacks at first."""
+    folders = {os.environ.get("DOT_SAGE", "")}
+    with contextlib.suppress(ImportError):
+        import sage.env
+
+        folders.add(str(getattr(sage.env, "DOT_SAGE", "") or ""))
+    for folder in folders - {""}:
+        with contextlib.suppress(OSError):
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+
+
 def run_interface(name: str, code: str) -> None:
     """Evaluate code in a system through Sage's interface and print what it prints."""
     interface = _interface(name)
+    _ensure_dot_sage()
     try:
         output = interface.eval(code)
     except (RuntimeError, TypeError, OSError) as exc:

@@ -21,7 +21,7 @@ from typing import Any
 
 from traitlets.config import Config as TraitletsConfig
 
-from . import comms
+from . import cellfiles, comms
 from .shell import PythonShell, sage_shell_class
 
 # The Sage globals come from the fullest module that is installed: a complete Sage has
@@ -154,6 +154,7 @@ def preload(kind: str) -> Preloaded:
     comms.install()  # before ipywidgets is imported, so its comm targets land in our manager
     pre = load_sage() if kind == "sage" else load_python()
     pre.shell.init_salvus()
+    cellfiles.install(pre.shell)  # files a cell writes are listed under its output
     warm_up(pre)
     if threading.active_count() != 1:
         # A thread in the parent would be lost in every child, holding whatever lock it had.

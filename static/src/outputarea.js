@@ -9,12 +9,14 @@ import { htmlFragment, joinText, renderLatex, renderMarkdown, typesetMath } from
 import { sandboxedFrames } from "./sandboxframe.js";
 import { terminalPre } from "./termtext.js";
 import { StreamBlock, appendLive, savedStream } from "./streams.js";
+import { FILES_MIME, renderCellFiles } from "./cellfiles.js";
 
 const WIDGET_MIME = "application/vnd.jupyter.widget-view+json";
 
 // Richest first, as JupyterLab orders them. registerRenderer() adds to it.
 const MIME_ORDER = [
   WIDGET_MIME,
+  FILES_MIME,
   "text/html",
   "text/markdown",
   "text/latex",
@@ -44,6 +46,7 @@ const RENDERERS = {
     ctx.widgets && data && data.model_id
       ? ctx.widgets.viewFor(data.model_id, () => textPre(joinText(bundle["text/plain"] || ""), "text-output"))
       : null,
+  [FILES_MIME]: (data) => renderCellFiles(data), // files the cell wrote: download links
   "text/html": (data, meta, ctx) => {
     const framed = sandboxedFrames(joinText(data)); // Sage's 3D viewer: a whole page in <iframe srcdoc>
     if (framed) return framed;

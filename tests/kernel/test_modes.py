@@ -98,3 +98,15 @@ def test_optional_systems_run_or_say_how_to_install(sage, mode, module, code) ->
     else:
         assert importlib.util.find_spec(module) is not None
         assert text_of(iopub).strip().endswith("2")
+
+
+def test_gp_and_maxima_through_the_real_server(server) -> None:
+    """Through salvus-local itself: sessions run in a fresh home (and as another uid when root)."""
+    kernel_id = server.start_kernel("sagemath")
+    kc = server.kernel_client(kernel_id)
+    try:
+        assert kc.execute("%gp\nfactor(2^10-1)").text.split() == ["[", "3", "1]", "[11", "1]", "[31", "1]"]
+        assert kc.execute("%maxima\nintegrate(x^2, x);").text.strip() == "x^3/3"
+    finally:
+        kc.close()
+        server.delete(f"/api/kernels/{kernel_id}")
