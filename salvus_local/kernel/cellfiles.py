@@ -27,6 +27,8 @@ MAX_LISTED = 50          # files named in one list
 MAX_IMAGES = 8           # images shown inline per cell
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "venv", "env"})
+# Shared folders where other programs write all the time: a cell run there lists nothing.
+SHARED_DIRS = frozenset({"/", "/tmp", "/var/tmp", "/dev/shm", "/run", "/proc", "/sys"})
 IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
           ".svg": "image/svg+xml"}
 
@@ -126,7 +128,14 @@ class CellFiles:
         """pre_run_cell: note the working folder's files."""
         self.active = self.shell.salvus_session is not None and not getattr(info, "silent", False)
         if self.active:
-            self.root = os.getcwd()
+            try:
+                self.root = os.getcwd()
+            except OSError:  # the folder was removed under the session
+                self.active = False
+                return
+            if os.path.realpath(self.root) in SHARED_DIRS:
+                self.active = False
+                return
             self.before, self.partial = scan(self.root)
 
     def post(self, result: Any = None) -> None:

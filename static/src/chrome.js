@@ -4,6 +4,7 @@
 import { projectBase, projectId, projectTitles, rootUrl } from "./api.js";
 import { SearchBox } from "./searchbox.js";
 import "./chrome.css";
+import "./phone.js"; // phones: Run button within reach, keyboard-aware scrolling (phone.css)
 import { h } from "./dom.js";
 import { accountChrome } from "./accounts/ui.js";
 
