@@ -5,9 +5,12 @@
     salvus-local sync [-p PROJECT]                  pull, then push
     salvus-local sync pull|push [-p PROJECT]
     salvus-local sync status [-p PROJECT] [--json]
+    salvus-local sync login HUB-URL [--token T]      store a hub token (0600, in the data dir)
+    salvus-local sync logout HUB-URL
 
 PROJECT is a project id or a project's folder (default: the default project).  A token for an
-HTTPS remote comes from ``SALVUS_SYNC_TOKEN`` (environment only: never an argument).
+HTTPS remote comes from ``SALVUS_SYNC_TOKEN`` or from ``sync login`` (git gets it through the
+environment only: never an argument, a URL or .git/config).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import json
 import os
 import socket
 from pathlib import Path
+from urllib.parse import urlsplit
 from typing import Any
 
 import click
@@ -73,10 +77,36 @@ class Ctx:
         """A Syncer for the project."""
         root = self.root(project)
         try:
-            return Syncer(root, self.machine, author=self.author or _git_author(root),
-                          token=os.environ.get(TOKEN_ENV) or None, max_file_mb=self.config.sync_max_file_mb)
+            state = SyncState.load(private_dir(Git(root).git_dir))
+            url = Git(root).run("remote", "get-url", state.remote, check=False).stdout.decode().strip() \
+                if state.remote else ""
+            return Syncer(root, self.machine, author=self.author or _git_author(root), token=self.token_for(url),
+                          max_file_mb=self.config.sync_max_file_mb)
         except GitError as exc:
             raise BadInput(f"{root} is not a git repository: {exc.message}") from None
+
+    @property
+    def tokens_file(self) -> Path:
+        """Where `sync login` keeps hub tokens: {origin: token}, mode 0600."""
+        return Path(self.config.data_dir) / "sync-tokens.json"
+
+    def stored_tokens(self) -> dict[str, str]:
+        """The tokens `sync login` stored."""
+        try:
+            data = json.loads(self.tokens_file.read_text("utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def token_for(self, url: str) -> str | None:
+        """SALVUS_SYNC_TOKEN, else the token stored for the URL's origin (scheme://host:port), else None."""
+        return os.environ.get(TOKEN_ENV) or self.stored_tokens().get(_origin(url)) or None
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL ('' for others)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
 
 
 def _git_author(root: Path) -> str | None:
@@ -190,7 +220,7 @@ def clone(obj: Ctx, url: str, title: str | None, as_json: bool) -> None:
     try:
         # A repository on this disk may belong to another user than us (root cloning a session's repo).
         trust = [("safe.directory", source)] if os.path.isdir(source) else []
-        project = obj.projects().clone(source, title, env=git_env(os.environ.get(TOKEN_ENV) or None, config=trust))
+        project = obj.projects().clone(source, title, env=git_env(obj.token_for(source), config=trust))
     except StoreError as exc:
         raise BadInput(exc.message) from None
     git = Git(project["path"])
@@ -248,3 +278,55 @@ def project_status(root: Path) -> dict[str, Any]:
     return {"state": label, "ahead": ahead, "behind": behind, "uncommitted": uncommitted,
             "conflicts": state.conflicts, "last_sync": state.last_sync, "offline": state.offline,
             "last_error": state.last_error, "remote": state.remote, "url": url, "branch": branch}
+
+
+@sync.command()
+@click.argument("hub")
+@click.option("--token", default=None, help="An API token of scope sync made on the hub (default: $SALVUS_SYNC_TOKEN, "
+                                            "else asked for).")
+@click.pass_obj
+def login(obj: Ctx, hub: str, token: str | None) -> None:
+    """Check a hub token and keep it (mode 0600) for syncing with that hub."""
+    import requests
+
+    origin = _origin(hub)
+    if not origin:
+        raise BadInput(f"not an http(s) URL: {hub!r}")
+    token = token or os.environ.get(TOKEN_ENV) or click.prompt("Token (make one on the hub's Settings page)",
+                                                               hide_input=True)
+    try:
+        r = requests.get(f"{origin}/api/me", headers={"Authorization": f"token {token}"}, timeout=30)
+    except requests.RequestException as exc:
+        raise Fail(f"cannot reach {origin}: {type(exc).__name__}") from None
+    if r.status_code != 200:
+        raise Fail(f"{origin} refused the token (HTTP {r.status_code}): make a new one on its Settings page")
+    tokens = {**obj.stored_tokens(), origin: token}
+    _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
+    user = (r.json().get("user") or {}) if isinstance(r.json(), dict) else {}
+    click.echo(f"signed in to {origin} as {user.get('name') or 'you'}")
+
+
+@sync.command()
+@click.argument("hub")
+@click.pass_obj
+def logout(obj: Ctx, hub: str) -> None:
+    """Forget the token kept for a hub."""
+    tokens = obj.stored_tokens()
+    if tokens.pop(_origin(hub), None) is None:
+        click.echo(f"no token was kept for {_origin(hub) or hub}")
+        return
+    _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
+    click.echo(f"signed out of {_origin(hub)}")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a secret file atomically, readable by its owner only (0600 from the first byte)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)

@@ -82,3 +82,30 @@ def test_hub_refuses_strangers_missing_tokens_and_force_pushes(hub_server: Serve
     after = subprocess.run(["git", "ls-remote", url, "refs/heads/*"], capture_output=True, text=True,
                            env=git_env(env["SALVUS_SYNC_TOKEN"], base=env)).stdout
     assert after == before and after.strip()
+
+
+def test_login_keeps_the_token_private_and_lists_projects(hub_server: Server, workdir: Path,
+                                                          sync_env: dict[str, str]) -> None:
+    alice = make_user(hub_server, prefix="alice")
+    home_id = alice.home()  # made on first sign-in to the projects page
+    token = sync_token(alice)
+    laptop = Laptop(workdir, "laptop-a", sync_env)
+    out = laptop.cli("login", hub_server.base_url, "--token", token).stdout
+    assert f"as {alice.name}" in out
+    stored = laptop.data_dir / "sync-tokens.json"
+    assert stored.stat().st_mode & 0o777 == 0o600 and token in stored.read_text()
+    # The projects the token's user may sync, with their git URLs.
+    import requests
+
+    r = requests.get(hub_server.url("/api/sync/projects"), headers={"Authorization": f"token {token}"}, timeout=60)
+    assert r.status_code == 200, r.text
+    (home,) = [p for p in r.json() if p["id"] == home_id]
+    assert home["git_url"] == hub_server.url(f"/git/{alice.name}/{home['id']}.git") and home["role"] == "owner"
+    # Clone and sync with the stored token (no environment variable).
+    laptop.clone(home["git_url"])
+    laptop.write("x.txt", "x\n")
+    assert "pushed" in laptop.sync().stdout
+    bad = laptop.cli("login", hub_server.base_url, "--token", "slt_not-a-real-token", check=False)
+    assert bad.returncode == 1 and "refused the token" in bad.stderr
+    assert "signed out" in laptop.cli("logout", hub_server.base_url).stdout
+    assert token not in stored.read_text()

@@ -34,7 +34,7 @@ _OWNER_ONLY = [
 ]
 _KERNEL_STARTS = re.compile(r"^(?:/p/[^/]+)?/api/(?:kernels|sessions)/?$")
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
-_SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects)$")
+_SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects)$")
 VIEWER_REFUSAL = ("You are a viewer of this project: you can read its files and outputs, but not change files, "
                   "run code or open terminals. Ask its owner to make you an editor.")
 

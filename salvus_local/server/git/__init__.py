@@ -10,7 +10,7 @@ updates the hub's work tree (``updateInstead``).  ``backend.py`` runs ``git http
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, jsonify, request
 
 from salvus_local.server import services
 from salvus_local.server.access import project_role
@@ -55,6 +55,30 @@ def smart_http(owner: str, project: str, rest: str) -> Response:
     return response
 
 
+@bp.get("/api/sync/projects")
+def sync_projects() -> Response:
+    """The caller's projects with their git URLs: [{id, title, owner, role, git_url, updated (epoch s or null)}]."""
+    from salvus_local.server.accounts import projects_access
+
+    rows = projects_access.annotate(services().workspace.projects.list(archived=True))
+    base = request.host_url.rstrip("/") + request.script_root
+    out = []
+    for row in rows:
+        owner = row.get("owner") or "local"
+        out.append({"id": row["id"], "title": row["title"], "owner": owner, "role": row.get("role", "owner"),
+                    "git_url": f"{base}/git/{owner}/{row['id']}.git", "updated": _last_commit(row["path"])})
+    return jsonify(out)
+
+
+def _last_commit(path: str) -> int | None:
+    """Commit time of the project's HEAD (epoch seconds), or None before its first commit."""
+    from salvus_sync.git import Git  # as the project's owner, like every git we run on a project
+
+    proc = Git(path).run("log", "-1", "--format=%ct", check=False, timeout=30)
+    text = proc.stdout.decode().strip()
+    return int(text) if proc.returncode == 0 and text.isdigit() else None
+
+
 def init_app(app: Flask) -> None:
-    """Serve /git/<owner>/<project>.git."""
+    """Serve /git/<owner>/<project>.git and /api/sync/projects."""
     app.register_blueprint(bp)
