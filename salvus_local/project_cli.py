@@ -169,9 +169,11 @@ def restore(obj: _Ctx, project_id: str) -> None:
 def snapshot(obj: _Ctx, project_id: str, message: str) -> None:
     """Snapshot a project now (a commit on refs/salvus/snapshots)."""
     from salvus_local.store.snapshots import Snapshots
+    from salvus_local.store.state import ProjectState
 
     max_size = obj.config.snapshot_max_file_mb * 1024 * 1024
-    snap = _run(lambda: Snapshots(obj.projects.root(project_id), max_size).take(message))
+    state = ProjectState(obj.config.data_dir, project_id)
+    snap = _run(lambda: Snapshots(obj.projects.root(project_id), max_size, state).take(message))
     for path in snap.skipped:
         click.echo(f"skipped (too large): {path}", err=True)
     click.echo(snap.commit or "no changes since the last snapshot")
@@ -185,8 +187,10 @@ def snapshot(obj: _Ctx, project_id: str, message: str) -> None:
 def history(obj: _Ctx, project_id: str, path: str | None, limit: int) -> None:
     """List a project's (or one file's) snapshot versions, newest first."""
     from salvus_local.store.snapshots import Snapshots
+    from salvus_local.store.state import ProjectState
 
-    for v in _run(lambda: Snapshots(obj.projects.root(project_id)).history(path, limit)):
+    state = ProjectState(obj.config.data_dir, project_id)
+    for v in _run(lambda: Snapshots(obj.projects.root(project_id), state=state).history(path, limit)):
         click.echo(f"{v['id'][:12]}  {_when(float(v['time']))}  {v['message']}")
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import owner
 from .errors import Forbidden, InsufficientStorage, NotFound, StoreError
 
 TEMP_PREFIX = ".~salvus-"
@@ -101,7 +102,8 @@ def atomic_open(path: str | os.PathLike[str], what: str = "",
 
 def give_to_folder_owner(path: str | os.PathLike[str]) -> None:
     """As root, give a new file or folder the owner of its folder: kernels and terminals run as that uid."""
-    if os.geteuid() == 0:
+    # With the owner's rights (store.owner.as_owner) new files are the owner's already.
+    if os.geteuid() == 0 and owner.active() is None:
         st = os.stat(os.path.dirname(os.path.abspath(path)))
         os.lchown(path, st.st_uid, st.st_gid)
 

@@ -7,6 +7,7 @@ moves its folder to ``<data_dir>/trash/`` from where it can be restored.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -20,8 +21,10 @@ from typing import Any
 from . import layout
 from .atomic import fsync_dir, os_error
 from .db import Store
-from .errors import BadRequest, Conflict, NotFound
+from .errors import BadRequest, Conflict, NotFound, StoreError
 from .uids import ProjectUids, give_tree
+
+log = logging.getLogger("salvus_local.store.projects")
 
 DEFAULT_ID = "default"
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -190,7 +193,10 @@ class ProjectManager:
                 db["projects"].update(project_id, changes)
             if "title" in changes:
                 meta = layout.read_meta(project["path"])
-                layout.write_meta(project["path"], {**meta, "id": project_id, "title": changes["title"]})
+                try:
+                    layout.write_meta(project["path"], {**meta, "id": project_id, "title": changes["title"]})
+                except StoreError as exc:  # the database is the record; the copy in the folder is a courtesy
+                    log.warning("could not write .salvus/project.json of %s: %s", project_id, exc.message)
         return self.get(project_id)
 
     def touch(self, project_id: str) -> None:

@@ -1,11 +1,17 @@
 """Snapshots: commits on ``refs/salvus/snapshots`` built with a private index, like ``git stash create``.
 
-The user's branches, HEAD and index are never touched: we stage into ``<gitdir>/salvus/index``
+The user's branches, HEAD and index are never touched: we stage into a private index
 (GIT_INDEX_FILE), write a tree, and commit it with the previous snapshot as parent.  The private
 index persists between snapshots so an unchanged project costs one stat pass.  A cross-process
-flock (``<gitdir>/salvus/lock``) serializes snapshotters; holding it proves that any
-``salvus/index.lock`` or ``refs/salvus/snapshots.lock`` left behind is stale (its writer was
-killed), so we remove them.  Objects and refs are written with ``core.fsync=committed,reference``.
+flock serializes snapshotters; holding it proves that any ``index.lock`` or
+``refs/salvus/snapshots.lock`` left behind is stale (its writer was killed), so we remove them.
+Objects and refs are written with ``core.fsync=committed,reference``.
+
+Where that state lives: a server passes the project's :class:`~salvus_local.store.state.ProjectState`,
+and the lock (the server's) and the index (the owner's: git runs as the owner) live there, out of
+the project, where sessions cannot plant links.  Without one (tools, tests on a folder nobody else
+writes) they live in ``<gitdir>/salvus``.  Everything this class does inside the project runs with
+the project owner's rights (git as that user, the rest through ``store.owner.as_owner``).
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadRequest, NotFound, StoreError
+from .owner import as_owner
+from .state import ProjectState
 
 REF = "refs/salvus/snapshots"
 ENV = {
@@ -45,9 +53,11 @@ class Snapshot:
 class Snapshots:
     """Snapshot, history, read, diff of one project repository."""
 
-    def __init__(self, root: str | os.PathLike[str], max_file_size: int = 50 * 1024 * 1024) -> None:
+    def __init__(self, root: str | os.PathLike[str], max_file_size: int = 50 * 1024 * 1024,
+                 state: ProjectState | None = None) -> None:
         self.root = Path(root)
         self.max_file_size = max_file_size
+        self.state = state
         self._git_dir: Path | None = None
 
     # Plumbing
@@ -88,13 +98,24 @@ class Snapshots:
 
     @property
     def private_dir(self) -> Path:
-        """``<gitdir>/salvus``: our index and lock live here (owned by the user git runs as)."""
+        """The folder of the private index: in the project's state folder (the owner's), else ``<gitdir>/salvus``."""
+        owner = self.owner()
+        if owner:
+            self._adopt_once(owner)
+        if self.state is not None:
+            return self.state.owner_folder("git", owner)
+        if owner:
+            raise StoreError("Snapshots of a project sessions can write need the server's state folder")
         d = self.git_dir / "salvus"
         d.mkdir(exist_ok=True)
-        owner = self.owner()
-        if owner and d.stat().st_uid != owner[0]:
-            _adopt(self.git_dir, owner)  # made by root (an older version, or git init as root): hand it over once
         return d
+
+    def _adopt_once(self, owner: tuple[int, int]) -> None:
+        """Hand a ``.git`` that root made (git init as root, an older version) to the work tree's owner."""
+        if getattr(self, "_adopted", False):
+            return
+        _adopt(self.root, owner)
+        self._adopted = True
 
     def head(self) -> str | None:
         """The newest snapshot commit, or None."""
@@ -105,16 +126,20 @@ class Snapshots:
     def _locked(self) -> Iterator[None]:
         with _locks_guard:
             lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
-        with lock, open(self.private_dir / "lock", "a") as f:
-            owner = self.owner()
-            if owner:
-                os.fchown(f.fileno(), *owner)
-            fcntl.flock(f, fcntl.LOCK_EX)
-            # We hold the lock: any lock file of ours is left over from a killed snapshotter.
-            for stale in (self.private_dir / "index.lock", self.git_dir / f"{REF}.lock"):
-                if stale.exists():
-                    stale.unlink()
-            yield
+        with lock:
+            fd = self.state.open_lock("snapshot.lock") if self.state else _open_plain_lock(self.private_dir / "lock")
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                # We hold the lock: any lock file of ours is left over from a killed snapshotter.
+                # The index folder is only written by git and us; the ref lock sits in the
+                # project's .git, so it is removed with the owner's rights (never root's).
+                _unlink_quietly(self.private_dir / "index.lock")
+                ref_lock = self.git_dir / f"{REF}.lock"
+                with as_owner(self.root):
+                    _unlink_quietly(ref_lock)
+                yield
+            finally:
+                os.close(fd)
 
     # Snapshots
     def take(self, message: str = "snapshot") -> Snapshot:
@@ -140,9 +165,27 @@ class Snapshots:
             self.git("update-index", "-q", "--refresh", index=True, check=False)
 
     def _stage(self) -> tuple[list[str], list[str]]:
-        """Stage modified, deleted and new files (skipping big ones) into the private index."""
-        out = self.git("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard", index=True)
-        paths = sorted({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
+        """Stage deleted, modified and new files (skipping big ones) into the private index."""
+        def listed(*flags: str) -> set[str]:
+            out = self.git("ls-files", "-z", *flags, index=True)
+            return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
+
+        gone = listed("-d")
+        paths = sorted(listed("-m", "-o", "--exclude-standard") - gone)
+        with as_owner(self.root):
+            add, skipped = self._sizes(paths)
+        if gone:
+            # Removed first and by force: a deleted file may now sit beyond a link or a file.
+            data = "\0".join(sorted(gone)).encode("utf-8", "surrogateescape") + b"\0"
+            self.git("update-index", "-z", "--force-remove", "--stdin", input=data, index=True)
+        if add:
+            # --replace: a folder that became a file (or a link) replaces the entries below it, and back.
+            data = "\0".join(add).encode("utf-8", "surrogateescape") + b"\0"
+            self.git("update-index", "-z", "--add", "--remove", "--replace", "--stdin", input=data, index=True)
+        return sorted(gone) + add, skipped
+
+    def _sizes(self, paths: list[str]) -> tuple[list[str], list[str]]:
+        """Split paths into those to stage and those too large (or nested repositories) to skip."""
         add: list[str] = []
         skipped: list[str] = []
         for rel in paths:
@@ -151,16 +194,13 @@ class Snapshots:
                 continue
             try:
                 st = os.lstat(self.root / rel)
-            except FileNotFoundError:
-                add.append(rel)  # deleted: --remove drops it
+            except OSError:
+                add.append(rel)  # deleted (--remove drops it), or git will say what is wrong
                 continue
             if st.st_size > self.max_file_size:
                 skipped.append(rel)
                 continue
             add.append(rel)
-        if add:
-            data = "\0".join(add).encode("utf-8", "surrogateescape") + b"\0"
-            self.git("update-index", "-z", "--add", "--remove", "--stdin", input=data, index=True)
         return add, skipped
 
     # History
@@ -207,9 +247,32 @@ def _home_of(uid: int) -> str:
         return "/nonexistent"
 
 
-def _adopt(git_dir: Path, owner: tuple[int, int]) -> None:
-    """Give everything in a git dir that root owns to the work tree's owner."""
-    for base, dirs, files in os.walk(git_dir):
-        for path in [base, *(os.path.join(base, n) for n in dirs + files)]:
-            if os.lstat(path).st_uid == 0:
-                os.lchown(path, *owner)
+def _open_plain_lock(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC, 0o600)
+
+
+def _unlink_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)  # unlink never follows a link in the last component
+    except FileNotFoundError:
+        pass
+
+
+def _adopt(root: Path, owner: tuple[int, int]) -> None:
+    """Give everything in ``<root>/.git`` that root owns to the work tree's owner, without following links."""
+    # Opened with O_NOFOLLOW and walked by folder descriptors (os.fwalk): a session that swaps
+    # .git or a folder in it for a link mid-walk only makes an open fail.
+    try:
+        top = os.open(root / ".git", os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        return  # no .git folder of its own (a worktree's .git file): nothing of root's to hand over
+    try:
+        if os.fstat(top).st_uid == 0:
+            os.fchown(top, *owner)
+        for _base, dirs, files, dirfd in os.fwalk(".", dir_fd=top, follow_symlinks=False):
+            for name in dirs + files:
+                st = os.stat(name, dir_fd=dirfd, follow_symlinks=False)
+                if st.st_uid == 0:
+                    os.chown(name, *owner, dir_fd=dirfd, follow_symlinks=False)
+    finally:
+        os.close(top)

@@ -103,8 +103,10 @@ class Watcher:
                     from watchdog.observers import Observer
                     observer = Observer()
                 else:
-                    from watchdog.observers.polling import PollingObserver
-                    observer = PollingObserver(timeout=1.0)
+                    from watchdog.observers.polling import PollingObserverVFS
+
+                    # lstat: never descend into (or stat through) a link a session planted.
+                    observer = PollingObserverVFS(stat=os.lstat, listdir=os.scandir, polling_interval=1.0)
                 observer.daemon = True
                 observer.start()
                 self._observers[kind] = observer
@@ -142,9 +144,9 @@ class Watcher:
 
 
 def stat_key(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """(mtime_ns, size) of a file, or None when it does not exist."""
+    """(mtime_ns, size) of a file (not following a link), or None when it does not exist."""
     try:
-        st = os.stat(path)
+        st = os.lstat(path)
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)

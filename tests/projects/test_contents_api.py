@@ -18,6 +18,13 @@ NB = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1+1")])
 MODEL_KEYS = {"name", "path", "type", "created", "last_modified", "mimetype", "content", "format", "size", "writable"}
 
 
+def as_owner_mkdir(path: Path) -> None:
+    """Make a folder as a session would: owned by the project folder's owner (the server acts with its rights)."""
+    path.mkdir()
+    st = path.parent.stat()
+    os.chown(path, st.st_uid, st.st_gid)
+
+
 def put_nb(client, path: str, nb=NB):
     return client.put(f"/api/contents/{path}", json={"type": "notebook", "content": nb})
 
@@ -116,7 +123,7 @@ def test_put_without_body_creates_empty(client, root: Path) -> None:
 def test_rename(client, root: Path) -> None:
     put_text(client, "a.txt", "A")
     put_text(client, "b.txt", "B")
-    (root / "d").mkdir()
+    as_owner_mkdir(root / "d")
     r = client.patch("/api/contents/a.txt", json={"path": "d/c.txt"})
     assert r.status_code == 200 and r.json()["path"] == "d/c.txt"
     assert (root / "d/c.txt").read_text() == "A" and not (root / "a.txt").exists()
@@ -138,7 +145,7 @@ def test_delete_goes_to_trash_and_back(client, api, project: dict, root: Path) -
     assert [i["path"] for i in items] == ["gone.txt"]
     r = api.post(f"/api/projects/{project['id']}/trash/{items[0]['id']}/restore")
     assert r.status_code == 200 and (root / "gone.txt").read_text() == "keep me"
-    (root / "full").mkdir()
+    as_owner_mkdir(root / "full")
     (root / "full/x.txt").write_text("x")
     assert client.delete("/api/contents/full").status_code == 204  # non-empty folder: still recoverable
     assert client.delete("/api/contents").status_code == 400

@@ -1,8 +1,9 @@
 """Chunked uploads, as JupyterLab sends large files: PUT models with ``chunk`` 1, 2, … and -1 last.
 
-The chunks go to a hidden temp file next to the target (named like every other temp file of
-ours, so a crashed server's leftovers are swept); only the last chunk renames it into place,
-atomically, so a reader never sees half an upload and an interrupted upload loses nothing.
+The chunks collect in a part file in the server's state folder (``<state>/uploads``, 0700, out of
+the project: a session cannot plant a link where the server appends).  Only the last chunk copies
+the part into the project, through an atomic write with the project owner's rights, so a reader
+never sees half an upload and an interrupted upload loses nothing.
 """
 
 from __future__ import annotations
@@ -11,20 +12,25 @@ import base64
 import binascii
 import hashlib
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from salvus_local.store.atomic import TEMP_PREFIX, TEMP_SUFFIX, fsync_dir, hold_temp, os_error, release_temp
+from salvus_local.store.atomic import atomic_open, os_error
 from salvus_local.store.errors import BadRequest
+from salvus_local.store.owner import as_owner, as_server
 
 if TYPE_CHECKING:
     from .manager import ContentsManager
 
+_FLAGS = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC
 
-def part_path(os_path: Path) -> Path:
-    """The temp file that collects the chunks of an upload to os_path."""
-    tag = hashlib.sha1(os_path.name.encode()).hexdigest()[:16]
-    return os_path.parent / f"{TEMP_PREFIX}{os.getpid()}-upload-{tag}{TEMP_SUFFIX}"
+
+def part_path(cm: ContentsManager, api_path: str) -> Path:
+    """The part file that collects the chunks of an upload to api_path."""
+    tag = hashlib.sha256(api_path.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    with as_server():
+        return cm.state.folder("uploads") / f"{tag}.part"
 
 
 def save_chunk(cm: ContentsManager, model: dict[str, Any], api_path: str, os_path: Path) -> bool:
@@ -34,27 +40,32 @@ def save_chunk(cm: ContentsManager, model: dict[str, Any], api_path: str, os_pat
         raise BadRequest("chunk must be 1 for the first part, 2, 3, … for the next, and -1 for the last")
     if model.get("type") != "file" or model.get("format") != "base64":
         raise BadRequest("A chunked upload sends a file model with format base64")
+    content = model.get("content")
+    if content is not None and not isinstance(content, str):
+        raise BadRequest("A chunk's content must be a base64 string")
     try:
-        data = base64.b64decode(str(model.get("content") or ""), validate=True)
+        data = base64.b64decode(content or "", validate=True)
     except (binascii.Error, ValueError):
         raise BadRequest("The chunk is not valid base64") from None
-    part = part_path(os_path)
-    if chunk != 1 and not part.exists():
-        raise BadRequest(f"No upload of {api_path} is in progress: send chunk 1 first")
+    part = part_path(cm, api_path)
+    with as_server():
+        if chunk != 1 and not part.exists():
+            raise BadRequest(f"No upload of {api_path} is in progress: send chunk 1 first")
+        try:
+            fd = os.open(part, _FLAGS | (os.O_TRUNC if chunk == 1 else os.O_APPEND), 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            source = open(part, "rb") if chunk == -1 else None
+        except OSError as exc:
+            part.unlink(missing_ok=True)  # a refused chunk ends the upload; the old file is untouched
+            raise os_error(exc, api_path) from None
+    if source is None:
+        return False
     try:
-        with open(part, "wb" if chunk == 1 else "ab") as f:
-            hold_temp(part)
-            f.write(data)
-            if chunk == -1:
-                f.flush()
-                os.fsync(f.fileno())
-        if chunk == -1:
-            cm.hooks.before_write(api_path, str(part))
-            os.replace(part, os_path)
-            fsync_dir(os_path.parent)
-            release_temp(part)
-    except OSError as exc:
-        release_temp(part)
-        part.unlink(missing_ok=True)  # a refused chunk ends the upload; the old file is untouched
-        raise os_error(exc, api_path) from None
-    return chunk == -1
+        with source, as_owner(cm.root), atomic_open(os_path, api_path,
+                                                     lambda tmp: cm.hooks.before_write(api_path, tmp)) as f:
+            shutil.copyfileobj(source, f, 1024 * 1024)  # type: ignore[misc]
+    finally:
+        with as_server():
+            part.unlink(missing_ok=True)
+    return True

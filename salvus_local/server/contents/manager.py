@@ -1,4 +1,9 @@
-"""The contents manager of one root directory: Jupyter's contents operations over real files."""
+"""The contents manager of one root directory: Jupyter's contents operations over real files.
+
+Every public method touches the project with its owner's file-system rights (``store.owner``): a
+root server never follows, with root's rights, a link a session planted.  Server-private state
+(checkpoints, uploads in progress) lives in ``state``, outside the project.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,8 @@ from typing import Any
 from salvus_local.store import paths
 from salvus_local.store.atomic import atomic_write, fsync_dir, make_dirs, os_error
 from salvus_local.store.errors import BadRequest, Conflict, NotFound
+from salvus_local.store.owner import owned
+from salvus_local.store.state import ProjectState
 
 from . import chunks, models
 from .checkpoints import Checkpoints
@@ -35,16 +42,19 @@ _UNTITLED = {"notebook": ("Untitled", ".ipynb", ""), "file": ("untitled", ".txt"
 class ContentsManager:
     """Files of one project root, served in Jupyter's contents model shapes."""
 
-    def __init__(self, root: str | os.PathLike[str], hooks: ContentsHooks | None = None) -> None:
+    def __init__(self, root: str | os.PathLike[str], state: ProjectState, hooks: ContentsHooks | None = None) -> None:
         self.root = Path(root)
+        self.state = state
         self.hooks = hooks or ContentsHooks()
         self.checkpoints = Checkpoints(self)
         self.trash = Trash(self)
 
+    @owned
     def os_path(self, api_path: str) -> Path:
         """Resolve an API path inside the root (400 malformed, 404 escaping)."""
         return paths.resolve(self.root, api_path)
 
+    @owned
     def exists(self, api_path: str) -> bool:
         """True when the path exists (file or directory) inside the root."""
         try:
@@ -52,6 +62,7 @@ class ContentsManager:
         except NotFound:
             return False
 
+    @owned
     def is_dir(self, api_path: str) -> bool:
         """True when the path is a directory inside the root."""
         try:
@@ -59,6 +70,7 @@ class ContentsManager:
         except NotFound:
             return False
 
+    @owned
     def get(self, api_path: str, content: bool = True, type: str | None = None, format: str | None = None,
             hash: bool = False) -> dict[str, Any]:
         """Return the model of a file, notebook or directory."""
@@ -97,6 +109,7 @@ class ContentsManager:
             model.update(content=text, format=fmt, mimetype=mime)
         return model
 
+    @owned
     def save(self, model: dict[str, Any], api_path: str) -> dict[str, Any]:
         """Write a model to a path atomically and return the content-less model."""
         api_path = paths.normalize(api_path)
@@ -133,6 +146,7 @@ class ContentsManager:
         self.hooks.changed("saved", api_path)
         return self.get(api_path, content=False)
 
+    @owned
     def get_partial(self, api_path: str) -> dict[str, Any]:
         """The model of a file whose upload is still in progress (it may not exist yet)."""
         if self.exists(api_path):
@@ -141,6 +155,7 @@ class ContentsManager:
         return {"name": name, "path": api_path, "type": "file", "format": None, "mimetype": None,
                 "content": None, "created": None, "last_modified": None, "size": None, "writable": True}
 
+    @owned
     def new_untitled(self, dir_path: str = "", type: str = "file", ext: str = "") -> dict[str, Any]:
         """Create Untitled.ipynb / untitled.txt / 'Untitled Folder' (numbered if taken) in a directory."""
         dir_path = self._require_dir(dir_path)
@@ -153,6 +168,7 @@ class ContentsManager:
         path = f"{dir_path}/{name}" if dir_path else name
         return self.save(self.empty_model(type), path)
 
+    @owned
     def copy(self, from_path: str, to_dir: str = "") -> dict[str, Any]:
         """Copy a file into a directory as '<name>-Copy1<ext>' (numbered)."""
         from_path = paths.normalize(from_path)
@@ -167,6 +183,7 @@ class ContentsManager:
         self.hooks.changed("saved", path)
         return self.get(path, content=False)
 
+    @owned
     def rename(self, old_path: str, new_path: str) -> dict[str, Any]:
         """Rename or move a file or directory; 409 when the target exists."""
         old_path, new_path = paths.normalize(old_path), paths.normalize(new_path)
@@ -192,6 +209,7 @@ class ContentsManager:
         self.hooks.changed("renamed", old_path, new_path)
         return self.get(new_path, content=False)
 
+    @owned
     def delete(self, api_path: str) -> None:
         """Move a file or directory into the project's trash (recoverable)."""
         api_path = paths.normalize(api_path)
@@ -205,6 +223,7 @@ class ContentsManager:
         self.checkpoints.delete_all(api_path)
         self.hooks.changed("deleted", api_path)
 
+    @owned
     def write_bytes(self, api_path: str, data: bytes) -> None:
         """Atomically replace a file inside the root (the one way this manager writes files)."""
         atomic_write(self.os_path(api_path), data, api_path,

@@ -24,6 +24,7 @@ from salvus_local.store.errors import StoreError
 from salvus_local.store.projects import DEFAULT_ID, ProjectManager
 from salvus_local.store.snapshots import Snapshot, Snapshots
 from salvus_local.store.uids import for_config
+from salvus_local.store.state import ProjectState
 from salvus_local.store.watcher import Watcher, stat_key
 
 
@@ -72,7 +73,7 @@ class Workspace:
             cached = self._contents.get(pid)
             if cached and cached[0] == root:
                 return cached[1]
-            cm = ContentsManager(root, _ProjectHooks(self, pid))
+            cm = ContentsManager(root, ProjectState(self.config.data_dir, pid), _ProjectHooks(self, pid))
             self._contents[pid] = (root, cm)
         self.watcher.watch(pid, root)
         self.autosnap.mark_dirty(pid)  # first snapshot soon after a project is first used
@@ -86,7 +87,7 @@ class Workspace:
         with self._lock:
             cached = self._snapshots.get(pid)
             if not cached or cached[0] != root:
-                cached = (root, Snapshots(root, max_mb * 1024 * 1024))
+                cached = (root, Snapshots(root, max_mb * 1024 * 1024, ProjectState(self.config.data_dir, pid)))
                 self._snapshots[pid] = cached
             return cached[1]
 
@@ -115,7 +116,7 @@ class Workspace:
         rows, gone = [], []
         for rel in changed:
             try:
-                st = (root / rel).stat()
+                st = os.lstat(root / rel)  # never follow a link a session planted
                 rows.append({"project_id": project_id, "path": rel, "size": st.st_size, "mtime": st.st_mtime})
             except OSError:
                 gone.append(rel)
