@@ -1,16 +1,22 @@
 """The ``salvus-local`` (and ``sage-salvus``) command: options become a Config, nothing more.
 
-    salvus-local [serve] [--ip IP] [--port N] [--data-dir DIR] [--token T] [--no-browser]
+    salvus-local [serve] [--ip IP] [--port N] [--data-dir DIR] [--token-file PATH] [--no-browser]
                          [--kernel sage|python] [--lan] [--allow-host HOST ...]
     salvus-local desktop [same options]
     salvus-local desktop --install-shortcut | --uninstall-shortcut
 
 Every setting can also come from the environment as ``SALVUS_LOCAL_<NAME>``; options win.
+
+Secrets never stay in a process's argv, where every local user (and every session) reads them in
+``/proc/<pid>/cmdline``: give the token as ``SALVUS_LOCAL_TOKEN`` or ``--token-file PATH``.  For
+compatibility ``--token T`` still works: ``main`` moves it into the environment and re-executes
+the command without it (same pid), before anything else starts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +38,12 @@ OPTIONS = [
     click.option("--ip", default=None, help="Address to listen on (default 127.0.0.1; see --lan)."),
     click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port to listen on; 0 picks a free one."),
     click.option("--data-dir", default=None, help="Where projects, the database and run files live."),
-    click.option("--token", default=None, help="Access token for the printed URL (random by default)."),
+    click.option("--token", default=None,
+                 help="Access token for the printed URL (random by default). Prefer SALVUS_LOCAL_TOKEN or "
+                      "--token-file: a token given here is moved into the environment and the command "
+                      "re-executed without it, so it does not stay visible in the process list."),
+    click.option("--token-file", "token_file", default=None, type=click.Path(dir_okay=False),
+                 help="Read the access token from this file (its first line)."),
     click.option("--no-browser", is_flag=True, default=False, help="Do not open a browser."),
     click.option("--kernel", type=click.Choice(["sage", "python"]), default=None,
                  help="Default kernel (sage falls back to python when Sage is not installed)."),
@@ -45,7 +56,7 @@ OPTIONS = [
 
 
 # Settings with a hand-written option above; every other Config setting gets a generated one.
-EXPLICIT = {"ip", "port", "data_dir", "token", "open_browser", "kernel", "allow_hosts"}
+EXPLICIT = {"ip", "port", "data_dir", "token", "open_browser", "kernel", "allow_hosts"}  # (and --token-file)
 
 
 def _setting_option(f: Any) -> Callable:
@@ -78,6 +89,8 @@ def build_config(options: dict[str, Any]) -> Config:
                                  token=options.get("token"), kernel=options.get("kernel"), **generated)
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
+    if options.get("token_file"):
+        config.token = read_token_file(options["token_file"])
     if options.get("no_browser"):
         config.open_browser = False
     config.allow_hosts = [*config.allow_hosts, *options.get("allow_host", ())]
@@ -89,6 +102,52 @@ def build_config(options: dict[str, Any]) -> Config:
         config.multi_user = True
         config.allow_hosts += lan_hosts()
     return config
+
+
+def read_token_file(path: str) -> str:
+    """The token in a file (first line, stripped), or a one-line CLIError."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            token = f.readline().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CLIError(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if not token:
+        raise CLIError(f"the token file {path} is empty: put the token on its first line")
+    return token
+
+
+def scrub_token_argv(argv: list[str]) -> tuple[list[str], str | None]:
+    """Split ``--token T`` / ``--token=T`` out of argv: (the rest, the token or None)."""
+    rest: list[str] = []
+    token = None
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if arg == "--token" and i + 1 < len(argv):
+            token, i = argv[i + 1], i + 2
+            continue
+        if arg.startswith("--token="):
+            token, i = arg.split("=", 1)[1], i + 1
+            continue
+        rest.append(arg)
+        i += 1
+    return rest, token
+
+
+def _reexec_without_token(args: list[str] | None) -> None:
+    """If the token came on the command line, put it in the environment and exec ourselves without it."""
+    if args is not None:
+        return  # called from Python: there is no command line to hide
+    rest, token = scrub_token_argv(sys.argv[1:])
+    if token is None:
+        return
+    os.environ["SALVUS_LOCAL_TOKEN"] = token
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "salvus_local", *rest])
 
 
 def _merged(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:
@@ -234,6 +293,7 @@ _add_sync_commands()
 
 def main(args: list[str] | None = None, prog_name: str = "salvus-local") -> None:
     """Entry point of ``salvus-local`` and ``sage-salvus``: errors are one line, exit code 2."""
+    _reexec_without_token(args)
     try:
         code = cli.main(args=args, prog_name=prog_name, standalone_mode=False)
     except click.UsageError as exc:  # without click's usage dump: one line saying what to fix

@@ -21,6 +21,7 @@ from pathlib import Path
 import sqlite_utils
 
 from .migrations import migrations
+from .permissions import create_private_file
 
 BUSY_TIMEOUT_MS = 15_000
 
@@ -57,6 +58,7 @@ class Store:
             # A connection must never cross a fork; a child gets its own Store.
             raise RuntimeError("Store used in a forked child; open a new Store there")
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_file(self.path)  # 0600 from the start: it holds every project's cell history
         conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         for pragma in PRAGMAS:
             conn.execute(pragma)

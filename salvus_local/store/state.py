@@ -51,8 +51,9 @@ class ProjectState:
         self.dir = self.base / project_id
 
     def _ensure(self) -> Path:
-        _private_dir(self.base, 0o711)
-        return _private_dir(self.dir, 0o711)
+        passable = 0o711 if os.geteuid() == 0 else 0o700  # a root server's git runs as the owner
+        _private_dir(self.base, passable)
+        return _private_dir(self.dir, passable)
 
     def folder(self, name: str) -> Path:
         """A server-only folder (checkpoints, uploads), created on demand (0700)."""

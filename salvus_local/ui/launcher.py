@@ -28,6 +28,7 @@ from typing import Any
 
 from salvus_local.config import Config
 from salvus_local.kernel.limits import blocked_path
+from salvus_local.store.permissions import secure_data_dir
 
 log = logging.getLogger("salvus_local.launcher")
 FORKER_START_TIMEOUT = 300.0  # preloading Sage the first time after install compiles a lot
@@ -84,11 +85,13 @@ def prepare_dirs(config: Config) -> None:
         probe.unlink()
     except OSError as exc:
         raise LaunchError(f"data dir {data} is not writable: {exc.strerror or exc}") from None
-    if os.geteuid() == 0 and config.kernel_uid != 0:
-        # Kernels run as kernel_uid or a project's uid: they must reach projects/ (not list the data dir).
-        for path in (data, data / "projects"):
-            path.mkdir(exist_ok=True)
-            os.chmod(path, path.stat().st_mode | 0o111)
+    other_uid = os.geteuid() == 0 and config.kernel_uid != 0
+    if other_uid:
+        (data / "projects").mkdir(exist_ok=True)
+    # Kernels run as kernel_uid or a project's uid: they may pass through to projects/, never read the database,
+    # the secret or run/ (0600/0700, repaired at every start).
+    secure_data_dir(data, other_uid)
+    if other_uid:
         # Sessions must reach the interpreter, the packages and the projects as that uid.
         needed = [sys.prefix, sys.base_prefix, os.path.dirname(os.__file__),
                   str(Path(__file__).resolve().parents[1]), str(data / "projects")]
@@ -120,6 +123,16 @@ def check_isolation(config: Config) -> dict[str, Any]:
         print(f"salvus-local: WARNING: users' code is not isolated ({info['reason']}); "
               "every user can read every project", file=sys.stderr)
     return info
+
+
+SECRET_VARIABLES = ("SALVUS_LOCAL_TOKEN", "SALVUS_LOCAL_COMPUTE_SECRET")
+
+
+def scrub_secret_environment() -> None:
+    """Drop secrets from our environment once the Config holds them: forkers, kernels, terminals and
+    git inherit it, and a session may read its own environment."""
+    for name in SECRET_VARIABLES:
+        os.environ.pop(name, None)
 
 
 def bind_http(ip: str, port: int) -> socket.socket:
@@ -278,6 +291,7 @@ def serve(config: Config, start_web: Any = None) -> None:
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _raise_exit)
     kinds = kernel_kinds(config)
+    scrub_secret_environment()
     prepare_dirs(config)
     check_isolation(config)
     sock = bind_http(config.ip, config.port)
