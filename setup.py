@@ -139,7 +139,8 @@ setup(
     packages=packages,
     package_dir=package_dir,
     # Built front-end assets (npm run build in static/) land in salvus_local/_static.
-    package_data={"salvus_local": ["_static/**/*", "py.typed", "server/pages/templates/*.html", "ui/icons/*"]},
+    package_data={"salvus_local": ["_static/**/*", "py.typed", "server/pages/templates/*.html", "ui/icons/*",
+                                   "server/openapi/*.yaml"]},
     include_package_data=True,
     install_requires=[
         "flask",
@@ -159,6 +160,8 @@ setup(
         "segno",
         "zeroconf",
         "nbdime",
+        "jsonschema",  # request validation against the OpenAPI document
+        "PyYAML",
     ],
     extras_require={
         "sage": SAGE,
@@ -172,6 +175,7 @@ setup(
             "requests",
             "psutil",
             "build",
+            "schemathesis",
         ],
     },
     cmdclass={"build_py": BuildPyWithClient, "sdist": SDistWithClient},

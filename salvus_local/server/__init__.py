@@ -42,6 +42,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
     from . import compute_api, embed, share
     from . import sandbox, worksheets
+    from . import openapi
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -73,4 +74,5 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import git as git_http
 
     git_http.init_app(app)    # /git/<owner>/<project>.git: sync's git smart HTTP (hub side)
+    openapi.init_app(app)     # /api/openapi.json; every API request checked against it (after auth and access)
     return app

@@ -10,10 +10,11 @@ import json
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("salvus_local.server")
+_MISSING = object()
 
 
 class APIError(Exception):
@@ -41,22 +42,65 @@ def is_api_path(path: str) -> bool:
     return (len(parts) > 1 and parts[1] in ("api", "git")) or (len(parts) > 3 and parts[1] == "p" and parts[3] == "api")
 
 
+MAX_JSON_DEPTH = 100  # nesting levels a request body may have (notebooks need about 10)
+
+
+def json_depth(value: Any) -> int:
+    """How deeply a parsed JSON value nests (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if depth <= MAX_JSON_DEPTH:
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+def is_json_type(content_type: str | None) -> bool:
+    """True for application/json and application/*+json (with any parameters)."""
+    mime = (content_type or "").split(";", 1)[0].strip().lower()
+    return mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json"))
+
+
+def check_json_content_type() -> None:
+    """Refuse a body that is not declared JSON: 415 for another type, 400 when none is given."""
+    # A browser sends text/plain and form bodies across sites without asking first; JSON it never does.
+    content_type = request.headers.get("Content-Type")
+    if not content_type:
+        raise APIError(400, "The request body has no Content-Type: send it as application/json")
+    if not is_json_type(content_type):
+        raise APIError(415, f"Unsupported Content-Type {content_type.split(';')[0]!r}: send the body as "
+                            "application/json", "unsupported media type")
+
+
 def get_json_body(required: bool = False) -> dict[str, Any] | None:
-    """Return the request's JSON object body, None when empty, or raise a 400 that says what to fix."""
+    """Return the request's JSON object body, None when empty, or raise a 400/415 that says what to fix."""
+    cached = getattr(g, "_salvus_json_body", _MISSING)
+    if cached is not _MISSING:
+        if cached is None and required:
+            raise APIError(400, "No JSON data provided: send a JSON object as the request body")
+        return cached
     raw = request.get_data(cache=True)
     if not raw.strip():
         if required:
             raise APIError(400, "No JSON data provided: send a JSON object as the request body")
         return None
+    check_json_content_type()
     try:
         body = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise APIError(400, "Malformed request body: it is not UTF-8 text; send a UTF-8 JSON object") from None
+    except RecursionError:
+        raise APIError(400, f"The JSON body nests too deeply: at most {MAX_JSON_DEPTH} levels") from None
     except ValueError as exc:
         raise APIError(400, f"Malformed JSON in request body ({exc}): send a JSON object such as "
                             '{"name": "python3"}') from None
     if not isinstance(body, dict):
         raise APIError(400, f"The request body must be a JSON object, not {type(body).__name__}")
+    if json_depth(body) > MAX_JSON_DEPTH:
+        raise APIError(400, f"The JSON body nests too deeply: at most {MAX_JSON_DEPTH} levels")
+    g._salvus_json_body = body
     return body
 
 
