@@ -224,6 +224,11 @@ class ContentsManager:
         self.hooks.changed("deleted", api_path)
 
     @owned
+    def read_file(self, api_path: str) -> bytes:
+        """A file's bytes, read with the project owner's rights (the way other services read project files)."""
+        return models.read_bytes(self.os_path(api_path), api_path)
+
+    @owned
     def write_bytes(self, api_path: str, data: bytes) -> None:
         """Atomically replace a file inside the root (the one way this manager writes files)."""
         atomic_write(self.os_path(api_path), data, api_path,

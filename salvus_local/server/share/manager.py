@@ -128,9 +128,7 @@ class ShareManager:
         cm = self._inside(share, api_path)
         if cm.is_dir(api_path):
             raise APIError(400, "That is a folder: open it instead of downloading it")
-        from ..contents import models
-
-        return api_path.rsplit("/", 1)[-1], models.read_bytes(cm.os_path(api_path), api_path)
+        return api_path.rsplit("/", 1)[-1], cm.read_file(api_path)  # with the owner's rights, never root's
 
     def copy_into(self, slug: str, rest: str, project_id: str, to_dir: str = "") -> dict[str, Any]:
         """Copy a shared file into a project's folder under a free name; return the new file's model."""

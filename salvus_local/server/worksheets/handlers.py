@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from salvus_local.server.errors import APIError, get_json_body
+from salvus_local.store.owner import as_owner
 from salvus_local.server.projects.workspace import workspace
 from salvus_local.worksheets import WorksheetError, convert, is_worksheet, notebook_bytes, target_path
 
@@ -34,7 +35,8 @@ def import_view(project_id: str | None = None) -> Response:
     if src.stat().st_size > MAX_SIZE:
         raise APIError(413, f"{path} is larger than {MAX_SIZE // 2**20} MB")
     try:
-        nb = convert(src.read_bytes(), src.name, src.parent)
+        with as_owner(cm.root):  # a session may have replaced the file by a link: never read it as root
+            nb = convert(src.read_bytes(), src.name, src.parent)
     except WorksheetError as exc:
         raise APIError(400, f"{path}: {exc}; nothing was written", reason="bad worksheet") from None
     folder = path.rsplit("/", 1)[0] if "/" in path else ""
