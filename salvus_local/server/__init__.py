@@ -42,7 +42,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
     from . import compute_api, embed, share
     from . import sandbox, worksheets
-    from . import openapi
+    from . import openapi, websocket
 
     app = Flask("salvus_local", static_folder=None)
     app.config.update(
@@ -57,6 +57,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     # One line per service.  errors and auth come first; history after kernels (it listens to them).
     errors.init_app(app)      # JSON errors
     auth.init_app(app)        # token, cookie, XSRF, Host/Origin checks, /login
+    websocket.init_app(app)   # the cap on open websockets (503 past it, threads kept for HTTP)
     api.init_app(app)         # /api, /api/status, /api/kernelspecs
     kernels.init_app(app)     # /api/kernels and the channels websocket
     sessions.init_app(app)    # /api/sessions

@@ -1,6 +1,11 @@
-"""Websocket routes (flask-sock) for every service, and a thread-safe send wrapper.
+"""Websocket routes (flask-sock) for every service, a thread-safe send wrapper, and the connection cap.
 
 Auth, Host and Origin are checked by :mod:`salvus_local.server.auth` before the upgrade.
+
+Each open websocket holds one of gunicorn's worker threads for its whole life.  So that ordinary
+HTTP requests (and the refusal itself) always find a thread, websockets may use all but a reserve
+of them: at the cap an upgrade is answered at once with a 503 JSON error saying what to do,
+instead of waiting in gunicorn's queue until the client gives up.
 """
 
 from __future__ import annotations
@@ -12,11 +17,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, Flask, current_app, g, request
 from flask_sock import Sock
 from simple_websocket import ConnectionClosed
 
-__all__ = ["ConnectionClosed", "LockedSocket", "websocket_route"]
+__all__ = ["ConnectionClosed", "LockedSocket", "init_app", "websocket_route"]
 
 log = logging.getLogger("salvus_local.server")
 
@@ -96,3 +101,52 @@ class LockedSocket:
                 self.ws.close(reason, message)
             except (ConnectionClosed, OSError):
                 pass
+
+
+def reserve_for(threads: int) -> int:
+    """Worker threads kept for ordinary HTTP: an eighth, at least 1, at most 16."""
+    return max(1, min(16, threads // 8))
+
+
+class ConnectionCap:
+    """Counts open websockets; refuses an upgrade past ``threads - reserve``."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = max(2, threads)  # what gunicorn runs (see wsgi.py)
+        self.limit = self.threads - reserve_for(self.threads)
+        self.open = 0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        """Count one more websocket, or raise a 503 APIError when the cap is reached."""
+        from .errors import APIError
+
+        with self._lock:
+            if self.open >= self.limit:
+                raise APIError(503, f"too many open connections ({self.open}); close some tabs or raise --threads "
+                                    f"(now {self.threads})", "too many connections")
+            self.open += 1
+
+    def release(self) -> None:
+        """One websocket closed."""
+        with self._lock:
+            self.open -= 1
+
+
+def _before_upgrade() -> None:
+    if request.url_rule is None or request.headers.get("Upgrade", "").lower() != "websocket":
+        return
+    current_app.extensions["salvus"].websocket_cap.acquire()
+    g.websocket_slot = True
+
+
+def _after_websocket(_exc: BaseException | None) -> None:
+    if g.pop("websocket_slot", False):
+        current_app.extensions["salvus"].websocket_cap.release()
+
+
+def init_app(app: Flask) -> None:
+    """Install the websocket connection cap (after auth: a refused stranger never counts)."""
+    app.extensions["salvus"].websocket_cap = ConnectionCap(app.extensions["salvus"].config.threads)
+    app.before_request(_before_upgrade)
+    app.teardown_request(_after_websocket)

@@ -47,6 +47,7 @@ class WSGIServer(BaseApplication):
             "proc_name": "salvus-local",
             "control_socket_disable": True,
             "worker_exit": _worker_exit,
+            "post_worker_init": _post_worker_init,
         }
         for key, value in settings.items():
             if key in self.cfg.settings:
@@ -61,6 +62,14 @@ class WSGIServer(BaseApplication):
     def run(self) -> None:
         """Run the arbiter until SIGINT/SIGTERM/SIGHUP (raises SystemExit when it stops)."""
         _Arbiter(self).run()
+
+
+def _post_worker_init(worker: Any) -> None:
+    """Once the worker runs: sweep temp files a killed server left in the projects (in the background)."""
+    services = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("salvus")
+    workspace = getattr(services, "workspace", None)
+    if workspace is not None:
+        workspace.start_sweep()
 
 
 def _worker_exit(server: Any, worker: Any) -> None:

@@ -25,6 +25,7 @@ from salvus_local.store.projects import DEFAULT_ID, ProjectManager
 from salvus_local.store.snapshots import Snapshot, Snapshots
 from salvus_local.store.uids import for_config
 from salvus_local.store.state import ProjectState
+from salvus_local.store.sweep import sweep_all
 from salvus_local.store.watcher import Watcher, stat_key
 
 
@@ -125,6 +126,16 @@ class Workspace:
                 db["files"].upsert_all(rows, pk=("project_id", "path"))
             for rel in gone:
                 db.execute("delete from files where project_id = ? and path = ?", (project_id, rel))
+
+    def start_sweep(self) -> threading.Thread:
+        """Remove temp files a killed server left in any project, in a background thread (at start)."""
+        def run() -> None:
+            roots = [row["path"] for row in self.projects.list(archived=True)]
+            sweep_all(self.config.data_dir, roots)
+
+        thread = threading.Thread(target=run, name="salvus-sweep", daemon=True)
+        thread.start()
+        return thread
 
     def close(self) -> None:
         """Stop threads and close the database."""
