@@ -2,8 +2,9 @@
 
 A reader (or a crash, or kill -9) sees the old content or the new one, never a mix.  The temp
 file is named ``.~salvus-<pid>-*.tmp`` so watchers and listings can ignore it; it is removed on
-any failure, and ``sweep_temp_files`` removes those whose writer process is gone (kill -9),
-which every later write to the same folder does first.
+any failure, and ``sweep_temp_files`` removes those whose writer process is gone (kill -9):
+every later write to the same folder does that first, and so does the server at start
+(store/sweep.py).
 """
 
 from __future__ import annotations
@@ -165,18 +166,6 @@ def _writer_alive(name: str, path: str) -> bool:
     except PermissionError:
         return True  # another user's live process
     return True
-
-
-def hold_temp(path: str | os.PathLike[str]) -> None:
-    """Mark one of our temp files as in use across requests (a chunked upload), so sweeps keep it."""
-    with _live_lock:
-        _live.add(str(path))
-
-
-def release_temp(path: str | os.PathLike[str]) -> None:
-    """The temp file is finished (renamed or given up): sweeps may take it again."""
-    with _live_lock:
-        _live.discard(str(path))
 
 
 def is_temp_name(name: str) -> bool:
