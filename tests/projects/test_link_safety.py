@@ -227,3 +227,21 @@ def test_a_cell_cannot_make_root_chown_a_file(server, api: Client, client: Clien
     run_every_operation(call, server.data_dir)
     assert canary.fingerprint() == canary.before
     assert not [w for w, _s, body in call.responses if canary.secret.encode() in body]
+
+
+def test_legacy_checkpoints_move_to_the_state_folder(server, client: Client, root: Path, project: dict) -> None:
+    """Checkpoints an older version kept in .salvus/checkpoints are moved out on first use (not lost)."""
+    assert client.put("/api/contents/a.txt", json={"type": "file", "format": "text", "content": "now"}).status_code == 201
+    legacy = root / ".salvus" / "checkpoints" / "a.txt"
+    legacy.mkdir(parents=True)
+    (legacy / "checkpoint").write_text("then")
+    st = root.stat()
+    for p in (legacy.parent, legacy, legacy / "checkpoint"):
+        os.lchown(p, st.st_uid, st.st_gid)
+    assert [c["id"] for c in client.get("/api/contents/a.txt/checkpoints").json()] == ["checkpoint"]
+    assert not (root / ".salvus" / "checkpoints").exists()
+    assert client.post("/api/contents/a.txt/checkpoints/checkpoint").status_code == 204
+    assert (root / "a.txt").read_text() == "then"
+    stored = server.data_dir / "state" / project["id"] / "checkpoints" / "a.txt" / "checkpoint"
+    assert stored.read_text() == "then" and stored.stat().st_uid == 0
+    assert oct(stored.parent.parent.stat().st_mode & 0o777) == "0o700"
