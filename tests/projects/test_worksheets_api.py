@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import nbformat
 
-from tests.worksheets.samples import write_samples
+from tests.worksheets.samples import write_samples as _write_samples
+
+
+def write_samples(folder: Path) -> dict:
+    """The samples, owned like files a session made (the server writes with the project owner's rights)."""
+    paths = _write_samples(folder)
+    owner = next(p for p in [folder, *folder.parents] if p.exists() and (p / ".git").exists()).stat()
+    for base, dirs, files in os.walk(folder):
+        for name in [base, *(os.path.join(base, n) for n in dirs + files)]:
+            os.lchown(name, owner.st_uid, owner.st_gid)
+    return paths
 
 
 def _digest(path: Path) -> str:

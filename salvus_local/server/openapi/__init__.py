@@ -103,7 +103,9 @@ def _message(error: Any, where: str) -> str:
     if kind == "maxLength":
         return f"{field} is too long: at most {error.validator_value} characters ({where})"
     if kind == "enum":
-        choices = ", ".join("null" if c is None else str(c) for c in error.validator_value)
+        choices = ", ".join(repr(c) if c else "null" if c is None else "''" for c in error.validator_value)
+        if where.startswith("query parameter"):  # jupyter_server's wording: "Type 'bogus' is invalid"
+            return f"{where.split()[-1].capitalize()} {value!r} is invalid: use one of {choices}"
         return f"{field} must be one of: {choices} ({where})"
     if kind == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
