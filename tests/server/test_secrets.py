@@ -146,3 +146,13 @@ def test_token_file_and_environment(start_server, tmp_path: Path) -> None:
                           token="ignored-by-token-file")
     assert "token=from-a-file" in server.url_line
     assert server.get("/api/status", headers={"Authorization": "token from-a-file"}).status_code == 200
+
+
+def test_unreadable_token_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    import subprocess
+
+    r = subprocess.run([sys.executable, "-m", "salvus_local", "--token-file", str(tmp_path / "missing"),
+                        "--no-browser", "--port", "0", "--data-dir", str(tmp_path / "d")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.strip().count("\n") == 0 and "token file" in r.stderr and "Traceback" not in r.stderr
