@@ -70,7 +70,8 @@ def test_another_students_project_url_shows_nothing(chromium, multi):
 
 def test_a_logout_link_does_not_sign_out(chromium, multi):
     person = make_user(multi)
-    page = signed_in(chromium, multi, person.name)
+    app = signed_in(chromium, multi, person.name)
+    page = app.context.new_page()  # another site's page in the same browser (about:blank: no app script)
     page.set_content(f'<img src="{multi.url("/logout")}"><a id="go" href="{multi.url("/logout")}">x</a>')
     page.click("#go")
     page.wait_for_url(re.compile(r"/logout$"))
