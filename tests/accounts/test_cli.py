@@ -15,7 +15,7 @@ from .conftest import PASSWORD, PYTHON_ONLY, Person
 def cli(data_dir, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run ``salvus-local ARGS`` on data_dir."""
     return subprocess.run([sys.executable, "-m", "salvus_local", *args[:1], "--data-dir", str(data_dir), *args[1:]],
-                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=120)
+                          input=stdin, capture_output=True, text=True, cwd=REPO, timeout=600)
 
 
 def test_cli_with_the_server_stopped_then_running(start_server, tmp_path):
