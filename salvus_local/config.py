@@ -63,6 +63,7 @@ class Config:
     kernel_gid: int = setting(65534, "Unprivileged gid sessions run as when the server runs as root.")
     project_uid_min: int = setting(200000, "As root, each project runs as its own uid from here on; 0: all as kernel_uid.")
     project_uid_max: int = setting(299999, "Last uid of the per-project range (see project_uid_min).")
+    session_namespaces: str = setting("multi-user", "Non-root: sessions in their own namespaces: multi-user (mode only), always or never.")
     allow_shared_uid: bool = setting(False, "Multi-user mode even without isolation of users' code: pages show a warning.")
     project_quota_mb: int = setting(0, "Disk quota per project in megabytes (server writes get 507 past it); 0: none.")
     kill_grace: float = setting(2.0, "Seconds between SIGTERM and SIGKILL when a session is stopped.")

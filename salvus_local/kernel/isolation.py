@@ -46,6 +46,12 @@ def isolation_status(config: Any) -> tuple[str, bool, str]:
         cgroups = "a cgroup per session" if contain.cgroups_available() else "no cgroups (subreapers instead)"
         return "project-uids", True, (f"each project runs as its own uid ({config.project_uid_min}–"
                                       f"{config.project_uid_max}), folder mode 0700; {cgroups}")
+    wanted = getattr(config, "session_namespaces", "multi-user")
+    if wanted not in ("multi-user", "always", "never"):
+        raise ValueError(f"session_namespaces must be multi-user, always or never, not {wanted!r}")
+    if wanted == "never" or (wanted == "multi-user" and not getattr(config, "multi_user", False)):
+        # One person's own laptop: sessions run as that person and see their files (and keep the spare's speed).
+        return "shared-uid", False, f"not root, and session_namespaces is {wanted} in this mode: sessions run as you"
     ok, missing = namespaces_work()
     if ok:
         return "namespaces", True, "each session runs in user + mount + PID namespaces that show only its project"

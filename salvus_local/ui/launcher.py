@@ -113,7 +113,10 @@ def check_isolation(config: Config) -> dict[str, Any]:
     """
     from salvus_local.kernel.isolation import describe
 
-    info = describe(config)
+    try:
+        info = describe(config)
+    except ValueError as exc:
+        raise LaunchError(str(exc)) from None
     config.extra["isolation"] = info
     if getattr(config, "multi_user", False) and not info["ok"]:
         if not config.allow_shared_uid:

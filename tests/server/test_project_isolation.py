@@ -61,7 +61,8 @@ def iso_server(request, start_server):
         pytest.skip("needs root")
     if request.param == "user" and os.geteuid() != 0:
         pytest.skip("the test starts the server as another uid with setpriv")
-    return start_server(*SERVER_ARGS, run_as=12345 if request.param == "user" else None)
+    extra = ("--session-namespaces", "always") if request.param == "user" else ()  # as multi-user mode does
+    return start_server(*SERVER_ARGS, *extra, run_as=12345 if request.param == "user" else None)
 
 
 def test_kernel_and_terminal_of_a_cannot_read_b_the_database_or_the_secrets(iso_server) -> None:
