@@ -246,6 +246,8 @@ class ProjectManager:
 
     # Helpers
     def _register(self, pid: str, title: str, folder: Path, in_place: bool, origin: str | None = None) -> dict[str, Any]:
+        if self.uids is not None:
+            self.uids.assign(pid)  # first: a full uid range refuses the project before anything is recorded
         git_init(folder)
         meta = layout.read_meta(folder)
         if meta.get("id") != pid or meta.get("title") != title:
