@@ -128,6 +128,9 @@ def sync_env(workdir: Path) -> dict[str, str]:
     gitconfig.write_text("[safe]\n\tdirectory = *\n[init]\n\tdefaultBranch = main\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SALVUS_LOCAL_", "GIT_"))}
     env["GIT_CONFIG_GLOBAL"] = str(gitconfig)
+    # As root, every laptop project belongs to the one sessions' uid (not a uid per project), so the
+    # bare "hub" on this disk is reachable from both laptops; a real laptop is one user anyway.
+    env["SALVUS_LOCAL_PROJECT_UID_MIN"] = "0"
     return env
 
 
