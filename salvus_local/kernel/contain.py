@@ -180,6 +180,15 @@ class SessionCgroup:
                 pass
 
 
+def remove_scope(scope: str) -> None:
+    """Remove this process's (empty) scope folders at exit."""
+    for ctl in CONTROLLERS:
+        try:
+            (CGROUP_ROOT / ctl / PARENT / scope).rmdir()
+        except OSError:
+            pass
+
+
 def sweep_stale(scope_prefix: str = "") -> None:
     """Remove cgroup folders of processes that no longer exist (a forker killed with SIGKILL)."""
     if not cgroups_available():

@@ -327,6 +327,7 @@ class Forker:
                 del self.children[child.kernel_id]
         for sock in self.listeners:
             sock.close()
+        contain.remove_scope(self.scope)
 
 
 def exit_record(kernel_id: str, status: int) -> dict[str, Any]:

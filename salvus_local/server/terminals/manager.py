@@ -250,3 +250,4 @@ class TerminalManager:
         """Close every terminal (server exit)."""
         for term in self.list():
             term.kill(grace=0.2)
+        contain.remove_scope(self.scope)
