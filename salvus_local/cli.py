@@ -44,6 +44,9 @@ OPTIONS = [
                       "re-executed without it, so it does not stay visible in the process list."),
     click.option("--token-file", "token_file", default=None, type=click.Path(dir_okay=False),
                  help="Read the access token from this file (its first line)."),
+    click.option("--compute-secret-file", "compute_secret_file", default=None, type=click.Path(dir_okay=False),
+                 help="Read the TCP compute listener's shared secret (--compute-tcp) from this file (first line); "
+                      "or set SALVUS_LOCAL_COMPUTE_SECRET."),
     click.option("--no-browser", is_flag=True, default=False, help="Do not open a browser."),
     click.option("--kernel", type=click.Choice(["sage", "python"]), default=None,
                  help="Default kernel (sage falls back to python when Sage is not installed)."),
@@ -91,6 +94,8 @@ def build_config(options: dict[str, Any]) -> Config:
         raise CLIError(str(exc)) from None
     if options.get("token_file"):
         config.token = read_token_file(options["token_file"])
+    if options.get("compute_secret_file"):
+        config.compute_secret = read_token_file(options["compute_secret_file"], "compute secret")
     if options.get("no_browser"):
         config.open_browser = False
     config.allow_hosts = [*config.allow_hosts, *options.get("allow_host", ())]
@@ -104,20 +109,20 @@ def build_config(options: dict[str, Any]) -> Config:
     return config
 
 
-def read_token_file(path: str) -> str:
-    """The token in a file (first line, stripped), or a one-line CLIError."""
+def read_token_file(path: str, what: str = "token") -> str:
+    """The token (or another secret) in a file (first line, stripped), or a one-line CLIError."""
     try:
         with open(path, encoding="utf-8") as f:
             token = f.readline().strip()
     except (OSError, UnicodeDecodeError) as exc:
-        raise CLIError(f"cannot read the token file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise CLIError(f"cannot read the {what} file {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if not token:
-        raise CLIError(f"the token file {path} is empty: put the token on its first line")
+        raise CLIError(f"the {what} file {path} is empty: put the {what} on its first line")
     return token
 
 
-def scrub_token_argv(argv: list[str]) -> tuple[list[str], str | None]:
-    """Split ``--token T`` / ``--token=T`` out of argv: (the rest, the token or None)."""
+def scrub_token_argv(argv: list[str], flag: str = "--token") -> tuple[list[str], str | None]:
+    """Split ``--token T`` / ``--token=T`` (or another secret ``flag``) out of argv: (the rest, the value or None)."""
     rest: list[str] = []
     token = None
     i = 0
@@ -126,10 +131,10 @@ def scrub_token_argv(argv: list[str]) -> tuple[list[str], str | None]:
         if arg == "--":
             rest += argv[i:]
             break
-        if arg == "--token" and i + 1 < len(argv):
+        if arg == flag and i + 1 < len(argv):
             token, i = argv[i + 1], i + 2
             continue
-        if arg.startswith("--token="):
+        if arg.startswith(flag + "="):
             token, i = arg.split("=", 1)[1], i + 1
             continue
         rest.append(arg)
@@ -137,14 +142,21 @@ def scrub_token_argv(argv: list[str]) -> tuple[list[str], str | None]:
     return rest, token
 
 
+# Secret options moved from argv into the environment (then re-exec): flag → variable.
+ARGV_SECRETS = {"--token": "SALVUS_LOCAL_TOKEN", "--compute-secret": "SALVUS_LOCAL_COMPUTE_SECRET"}
+
+
 def _reexec_without_token(args: list[str] | None) -> None:
     """If the token came on the command line, put it in the environment and exec ourselves without it."""
     if args is not None:
         return  # called from Python: there is no command line to hide
-    rest, token = scrub_token_argv(sys.argv[1:])
-    if token is None:
+    rest, found = sys.argv[1:], False
+    for flag, variable in ARGV_SECRETS.items():
+        rest, value = scrub_token_argv(rest, flag)
+        if value is not None:
+            os.environ[variable], found = value, True
+    if not found:
         return
-    os.environ["SALVUS_LOCAL_TOKEN"] = token
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "salvus_local", *rest])

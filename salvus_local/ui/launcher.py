@@ -138,6 +138,19 @@ def scrub_secret_environment() -> None:
         os.environ.pop(name, None)
 
 
+def check_compute_tcp(config: Config) -> None:
+    """Refuse a TCP compute listener without a good shared secret, or with a bad host:port (one line)."""
+    if not config.compute_tcp:
+        return
+    host, sep, port = config.compute_tcp.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise LaunchError(f"--compute-tcp {config.compute_tcp!r}: give HOST:PORT, e.g. 127.0.0.1:8765")
+    secret = config.compute_secret or ""
+    if len(secret) < 16 or any(c in secret for c in "\r\n"):
+        raise LaunchError("--compute-tcp needs a shared secret of at least 16 characters on one line: set "
+                          "SALVUS_LOCAL_COMPUTE_SECRET or give --compute-secret-file PATH")
+
+
 def bind_http(ip: str, port: int) -> socket.socket:
     """Bind and listen on ip:port (port 0 = any free port)."""
     try:
@@ -195,13 +208,15 @@ def start_forkers(config: Config, kinds: list[str], key: bytes) -> dict[str, For
         if len(path.encode()) > 100:
             raise LaunchError(f"data dir path too long for a unix socket ({path}); use a shorter --data-dir")
         argv = [sys.executable, "-m", "salvus_local.kernel", "--kind", kind, "--socket", path]
+        lines = [key.hex().encode()]
         if config.compute_tcp and kind == config.kernel:
             argv += ["--tcp", config.compute_tcp]
+            lines.append(config.compute_secret.encode())  # the TCP secret: 2nd stdin line, never argv
         # Own session: a Ctrl-C in the terminal reaches us, and we stop the forkers in order.
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=sys.stderr.fileno(), start_new_session=True)
         forkers[kind] = Forker(kind, proc, path)
         assert proc.stdin is not None
-        proc.stdin.write(key.hex().encode() + b"\n")
+        proc.stdin.write(b"".join(line + b"\n" for line in lines))
         proc.stdin.close()
     return forkers
 
@@ -297,6 +312,7 @@ def serve(config: Config, start_web: Any = None) -> None:
     scrub_secret_environment()
     prepare_dirs(config)
     check_isolation(config)
+    check_compute_tcp(config)
     sock = bind_http(config.ip, config.port)
     config.port = sock.getsockname()[1]
     config.token = config.token or secrets.token_urlsafe(32)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Flask
 
+from .identity import AnonymousUids
 from .runner import Runner
 
-__all__ = ["Runner", "init_app"]
+__all__ = ["AnonymousUids", "Runner", "init_app"]
 
 
 def init_app(app: Flask) -> None:
@@ -15,4 +16,5 @@ def init_app(app: Flask) -> None:
 
     s = app.extensions["salvus"]
     s.runner = Runner(s.config, s.kernels)
+    s.anonymous_uids = AnonymousUids(s.config, s)  # also used by embedded sessions (server/embed)
     app.register_blueprint(bp)

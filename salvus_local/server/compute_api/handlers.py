@@ -48,7 +48,23 @@ def run(code: Any, kernel: str | None, timeout: Any, session: str | None) -> Col
             raise APIError(400, "'kernel' and 'session' exclude each other: a session already has its kernel")
         project_role(s.kernels.project_of(s.kernels.get(session).id), "editor")  # 404 first for unknown kernels
         return s.runner.run_in_kernel(session, code, seconds)
-    return s.runner.run_fresh(code, s.runner.kind(kernel), seconds, tight=anonymous)
+    kind = s.runner.kind(kernel)
+    if anonymous:
+        slot, ids = s.anonymous_uids.lease()  # a uid no other live session has
+        try:
+            return s.runner.run_fresh(code, kind, seconds, tight=True, ids=ids)
+        finally:
+            s.anonymous_uids.release(slot)
+    return s.runner.run_fresh(code, kind, seconds, ids=requester_ids())
+
+
+def requester_ids() -> tuple[int, int] | None:
+    """(uid, gid) of the requester's home project (single-user: the default project); None when not root."""
+    s = services()
+    if s.kernels.uid is None:
+        return None
+    project = project_role("default", "editor")  # multi-user: the signed-in user's home project
+    return s.kernels.ids_for(project)
 
 
 @bp.post("/api/v1/execute")

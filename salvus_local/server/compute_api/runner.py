@@ -22,7 +22,7 @@ from salvus_local.protocol import Channel, ConnectionClosed, MsgType, ProtocolEr
 from ..errors import APIError
 from ..kernels.forker_client import ForkerError
 from ..kernels.kernel import frame_to_msg, msg_to_frame
-from ..kernels.manager import KernelManager, KernelUnavailable
+from ..kernels.manager import KernelManager, KernelUnavailable, namespace_view
 from .collect import Collector
 
 KINDS = ("sage", "python")
@@ -63,9 +63,11 @@ class Runner:
         self.config = config
         self.kernels = kernels
         self.cwd = os.path.join(config.data_dir, "compute")
-        os.makedirs(self.cwd, exist_ok=True)
+        os.makedirs(self.cwd, mode=0o711, exist_ok=True)
         if kernels.uid is not None:
-            os.chown(self.cwd, kernels.uid, kernels.gid)  # fresh sessions run as that uid and may write files
+            # Root's, passable but not listable: each session's folder inside belongs to its own uid.
+            os.chown(self.cwd, 0, 0)
+            os.chmod(self.cwd, 0o711)
 
     def kind(self, name: str | None) -> str:
         """Map the API's ``kernel`` field to a running forker kind; raise a 400 naming the field."""
@@ -88,23 +90,34 @@ class Runner:
                 "fsize_mb": c.fsize_limit if not tight else 16, "nofile": c.nofile_limit,
                 "idle_timeout": 0, "max_lifetime": int(timeout) + 5, "output_limit": c.output_limit}
 
-    def run_fresh(self, code: str, kind: str, timeout: float, tight: bool = False) -> Collector:
-        """Run code in a new forked session that ends with the request; return its Collector."""
+    def run_fresh(self, code: str, kind: str, timeout: float, tight: bool = False,
+                  ids: tuple[int, int] | None = None) -> Collector:
+        """Run code in a new forked session that ends with the request; return its Collector.
+
+        ``ids``: the (uid, gid) it runs as on a root server (the requester's, see identity.py)."""
         forker = self.kernels.forkers[kind]
         kernel_id = "api-" + uuid.uuid4().hex
+        if self.kernels.uid is None:
+            ids = None
+        else:
+            ids = ids or (self.kernels.uid, self.kernels.gid)
         cwd = os.path.join(self.cwd, kernel_id)  # its own folder: callers never see each other's files
         os.mkdir(cwd, 0o700)
-        if self.kernels.uid is not None:
-            os.chown(cwd, self.kernels.uid, self.kernels.gid)
+        if ids is not None:
+            os.chown(cwd, *ids)
         try:
-            return self._run_fresh(forker, kernel_id, cwd, code, timeout, tight)
+            return self._run_fresh(forker, kernel_id, cwd, code, timeout, tight, ids)
         finally:
             shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
 
-    def _run_fresh(self, forker: Any, kernel_id: str, cwd: str, code: str, timeout: float, tight: bool) -> Collector:
+    def _run_fresh(self, forker: Any, kernel_id: str, cwd: str, code: str, timeout: float, tight: bool,
+                   ids: tuple[int, int] | None) -> Collector:
         """Fork the session, send the code, collect the answer (see run_fresh)."""
+        uid, gid = ids if ids else (None, None)
         start = {"kernel_id": kernel_id, "cwd": cwd, "env": {"SALVUS_KERNEL_ID": kernel_id},
-                 "limits": self.limits(timeout, tight), "uid": self.kernels.uid, "gid": self.kernels.gid}
+                 "limits": {"uid_nproc": self.config.uid_nproc_limit, **self.limits(timeout, tight)},
+                 "uid": uid, "gid": gid,
+                 "isolate": namespace_view(self.config, cwd)}  # a non-root server: only its folder shows
         try:
             conn, _started = forker.start(start)
         except ForkerError as exc:

@@ -31,7 +31,7 @@ def init_app(app: Flask) -> None:
 
     s = app.extensions["salvus"]
     s.embed = policy = EmbedPolicy(s.config)
-    s.embed_sessions = EmbedSessions(s.config, s.kernels)
+    s.embed_sessions = EmbedSessions(s.config, s.kernels, getattr(s, "anonymous_uids", None))
 
     def public_check() -> bool:
         # The scripts hold no secrets; everything else needs a page on an allowed origin.

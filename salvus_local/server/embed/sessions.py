@@ -19,6 +19,7 @@ from typing import Any
 
 from salvus_local.config import Config
 
+from ..compute_api.identity import AnonymousUids
 from ..errors import APIError
 from ..kernels.manager import KernelManager
 
@@ -30,16 +31,19 @@ PROJECT = "embed"  # the pseudo-project anonymous kernels belong to (never a rea
 class EmbedSessions:
     """kernel_id → (key, expiry) of anonymous embedded sessions."""
 
-    def __init__(self, config: Config, kernels: KernelManager) -> None:
+    def __init__(self, config: Config, kernels: KernelManager, pool: AnonymousUids | None = None) -> None:
         self.config = config
         self.kernels = kernels
         self._sessions: dict[str, tuple[str, float]] = {}
         self._folders: dict[str, str] = {}  # kernel_id → its private working folder
+        self._slots: dict[str, int] = {}  # kernel_id → its lease in the anonymous uid pool
         self._lock = threading.Lock()
         self.cwd = os.path.join(config.data_dir, "embed")
-        os.makedirs(self.cwd, exist_ok=True)
+        os.makedirs(self.cwd, mode=0o711, exist_ok=True)
         if kernels.uid is not None:
-            os.chown(self.cwd, kernels.uid, kernels.gid)
+            os.chown(self.cwd, 0, 0)  # root's and not listable: each session's folder belongs to its own uid
+            os.chmod(self.cwd, 0o711)
+        self.pool = pool or AnonymousUids(config, None)  # the compute API's pool: one uid per live session
 
     def limits(self) -> dict[str, Any]:
         """Return the tight limits of an anonymous session."""
@@ -56,14 +60,21 @@ class EmbedSessions:
             self._sessions["pending-" + secrets.token_hex(8)] = ("", 0.0)  # reserve a slot while starting
             slot = next(reversed(self._sessions))
         cwd = os.path.join(self.cwd, slot)  # each anonymous visitor gets a folder of their own
-        os.mkdir(cwd, 0o700)
-        if self.kernels.uid is not None:
-            os.chown(cwd, self.kernels.uid, self.kernels.gid)
+        pool = self.pool
+        lease = None
         try:
+            lease, ids = pool.lease()  # a uid of its own (root servers): no other live session has it
+            os.mkdir(cwd, 0o700)
+            if self.kernels.uid is not None:
+                os.chown(cwd, *(ids or (self.kernels.uid, self.kernels.gid)))
             name = {"sage": "sagemath", "python": "python3"}.get(kernel or "", kernel)
-            model = self.kernels.start(name, cwd=cwd, project_id=PROJECT, limits=self.limits())
+            # root=cwd: a namespaced session (non-root server) sees only its own folder, no project.
+            model = self.kernels.start(name, cwd=cwd, root=cwd, project_id=PROJECT, limits=self.limits(),
+                                       ids=ids)
         except BaseException:
             shutil.rmtree(cwd, ignore_errors=True)
+            if lease is not None:
+                pool.release(lease)
             raise
         finally:
             with self._lock:
@@ -72,6 +83,7 @@ class EmbedSessions:
         with self._lock:
             self._sessions[model["id"]] = (key, time.monotonic() + self.config.embed_lifetime)
             self._folders[model["id"]] = cwd
+            self._slots[model["id"]] = lease
         return {"id": model["id"], "key": key, "expires_in": self.config.embed_lifetime}
 
     def key_ok(self, kernel_id: str, key: str | None) -> bool:
@@ -84,10 +96,15 @@ class EmbedSessions:
         with self._lock:
             known = self._sessions.pop(kernel_id, None)
             folder = self._folders.pop(kernel_id, None)
-        if known and kernel_id in self.kernels:
-            self.kernels.shutdown(kernel_id, now=True)
-        if folder:
-            shutil.rmtree(folder, ignore_errors=True)  # rmtree never follows links out of the folder
+            lease = self._slots.pop(kernel_id, None)
+        try:
+            if known and kernel_id in self.kernels:
+                self.kernels.shutdown(kernel_id, now=True)
+        finally:
+            if folder:
+                shutil.rmtree(folder, ignore_errors=True)  # rmtree never follows links out of the folder
+            if lease is not None:
+                self.pool.release(lease)  # after the session is gone (shutdown waits for the reap)
 
     def prune(self) -> None:
         """Stop sessions past their lifetime and forget dead ones."""

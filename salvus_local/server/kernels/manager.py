@@ -105,14 +105,16 @@ class KernelManager(KernelRouter):
 
     def start(self, name: str | None = None, path: str | None = None, cwd: str | None = None,
               root: str | os.PathLike[str] | None = None, project_id: str = DEFAULT_ID,
-              limits: dict[str, Any] | None = None) -> dict[str, Any]:
+              limits: dict[str, Any] | None = None, ids: tuple[int, int] | None = None) -> dict[str, Any]:
         """Start a kernel of spec ``name`` in ``path`` (relative to ``root``) or ``cwd``; return its model.
 
-        ``limits`` overrides some of the configured session limits (e.g. anonymous embedded sessions)."""
+        ``limits`` overrides some of the configured session limits (e.g. anonymous embedded sessions);
+        ``ids`` the (uid, gid) it runs as on a root server (default: its project's, via ``ids_for``)."""
         kind, spec_name = self.specs.resolve(name)
         kernel = Kernel(str(uuid.uuid4()), spec_name, kind, cwd or self.resolve_cwd(path, root))
         kernel.limits = dict(limits or {})
         kernel.project_id = project_id
+        kernel.ids = ids  # anonymous sessions belong to no project: they bring their own uid
         kernel.root = str(root or self.root)
         self._spawn(kernel)
         with self._lock:
@@ -124,7 +126,7 @@ class KernelManager(KernelRouter):
     def _start_content(self, kernel: Kernel) -> dict[str, Any]:
         """Build the forker's ``start`` request for a kernel."""
         c = self.config
-        ids = self.ids_for(kernel.project_id) if self.uid is not None else None
+        ids = getattr(kernel, "ids", None) or (self.ids_for(kernel.project_id) if self.uid is not None else None)
         uid, gid = ids if ids else (self.uid, self.gid)
         return {
             "kernel_id": kernel.id, "cwd": kernel.cwd, "env": {"SALVUS_KERNEL_ID": kernel.id},
