@@ -49,11 +49,17 @@ def _serve(folder: Path, port: int) -> http.server.ThreadingHTTPServer:
     return httpd
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> Iterator[tuple[Server, str, str]]:
-    """A salvus-local allowing one origin; a page on that origin and the same page on a port it does not allow."""
+@pytest.fixture(scope="module", params=["single-user", "root-multi-user"])
+def site(request, tmp_path_factory) -> Iterator[tuple[Server, str, str]]:
+    """A salvus-local allowing one origin; a page on that origin and the same page on a port it does not allow.
+
+    Also a root multi-user server, where every session runs as a uid of its own (finding 10: embedding
+    with isolation on)."""
+    if request.param == "root-multi-user" and os.geteuid() != 0:
+        pytest.skip("a uid per session needs a root server")
     allowed, other = free_port(), free_port()
-    srv = Server("--embed-origins", f"http://127.0.0.1:{allowed}", env=PYTHON_ONLY)
+    mode = ("--multi-user",) if request.param == "root-multi-user" else ()
+    srv = Server(*mode, "--embed-origins", f"http://127.0.0.1:{allowed}", env=PYTHON_ONLY)
     folder = tmp_path_factory.mktemp("site")
     (folder / "index.html").write_text(PAGE.format(port=srv.port))
     servers = [_serve(folder, allowed), _serve(folder, other)]
@@ -87,7 +93,8 @@ def test_embedded_cells_run_and_interacts_work(browser: object, site: tuple[Serv
     page.keyboard.press("ArrowRight")
     expect(second.locator(".output-area").first).to_contain_text("4 squared is 16", timeout=KERNEL_TIMEOUT_MS)
     # Both cells share one anonymous session of the page, which the server lists as a kernel.
-    assert len([k for k in srv.get("/api/kernels").json()]) == 1
+    if "--multi-user" not in srv.proc.args:
+        assert len([k for k in srv.get("/api/kernels").json()]) == 1
     if SHOTS:
         page.screenshot(path=f"{SHOTS}/embed-desktop.png", full_page=True)
         page.set_viewport_size({"width": 390, "height": 844})
