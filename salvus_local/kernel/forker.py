@@ -139,6 +139,7 @@ class Forker:
         except OSError:
             sock.close()
             return
+        conn.remote = listener.family != socket.AF_UNIX  # type: ignore[attr-defined]  # a TCP client
         self.pending[sock] = conn
 
     def _handle(self, sock: socket.socket) -> None:
@@ -173,6 +174,10 @@ class Forker:
             return False
         self.exited.pop(kernel_id, None)  # a restart reuses the id: the old record is history
         uid, gid = req.get("uid"), req.get("gid")
+        if getattr(conn, "remote", False) and os.geteuid() == 0 and not uid:
+            # A secret shared with another host must not be a root shell on this one.
+            _reply(conn, Verb.ERROR, message="a session started over TCP must name an unprivileged uid")
+            return False
         tmp = make_private_tmp(uid, gid)
         self.serial += 1
         group = contain.SessionCgroup.create(f"s{self.serial}", 0, scope=self.scope)

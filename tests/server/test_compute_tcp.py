@@ -59,6 +59,9 @@ def test_compute_tcp_starts_and_a_remote_session_round_trips(start_server, tmp_p
     remote = RemoteForker(port, secret)
     info = remote.request(Verb.INFO)
     assert info["type"] == Verb.INFO_REPLY, info
+    if os.geteuid() == 0:  # a remote client never gets a root session
+        refused = remote.request(Verb.START, kernel_id=uuid.uuid4().hex, cwd=str(tmp_path))
+        assert refused["type"] == Verb.ERROR and "unprivileged uid" in str(refused), refused
     conn, _ = remote.connect()
     kernel_id = uuid.uuid4().hex
     start = {"kernel_id": kernel_id, "cwd": str(tmp_path)}
