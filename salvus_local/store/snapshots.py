@@ -12,11 +12,17 @@ and the lock (the server's) and the index (the owner's: git runs as the owner) l
 the project, where sessions cannot plant links.  Without one (tools, tests on a folder nobody else
 writes) they live in ``<gitdir>/salvus``.  Everything this class does inside the project runs with
 the project owner's rights (git as that user, the rest through ``store.owner.as_owner``).
+
+The repository lives in the project, so a session may delete ``.git`` (``rm -rf .[!.]*``): that
+wipes the history and cannot be prevented.  The next snapshot then starts a new repository
+(``git init`` as the owner, a fresh private index) whose first commit says so, and logs a warning,
+so snapshots keep working and the history list shows where the old one ended.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import subprocess
 import threading
@@ -30,7 +36,10 @@ from .errors import BadRequest, NotFound, StoreError
 from .owner import as_owner
 from .state import ProjectState
 
+log = logging.getLogger(__name__)
+
 REF = "refs/salvus/snapshots"
+RESTARTED = "History inside the folder was deleted (.git removed); a new history starts here"
 ENV = {
     "GIT_AUTHOR_NAME": "salvus-local", "GIT_AUTHOR_EMAIL": "snapshots@salvus.local",
     "GIT_COMMITTER_NAME": "salvus-local", "GIT_COMMITTER_EMAIL": "snapshots@salvus.local",
@@ -144,6 +153,8 @@ class Snapshots:
     # Snapshots
     def take(self, message: str = "snapshot") -> Snapshot:
         """Commit the work tree's current state if it differs from the last snapshot."""
+        if self._ensure_repository():
+            message = f"{RESTARTED}. {message}"
         with self._locked():
             parent = self.head()
             if not (self.private_dir / "index").exists():
@@ -156,6 +167,26 @@ class Snapshots:
             commit = self.git(*args).decode().strip()
             self.git("update-ref", REF, commit, parent or "0" * 40)
             return Snapshot(commit, changed, skipped)
+
+    def _ensure_repository(self) -> bool:
+        """Re-create a ``.git`` that a session deleted; True when it did (the old history is gone)."""
+        if os.path.lexists(self.root / ".git") or not self.root.is_dir():
+            return False
+        with _locks_guard:
+            lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
+        with lock:
+            if os.path.lexists(self.root / ".git"):
+                return False
+            log.warning("project %s: .git was deleted, so its snapshot history is lost; starting a new one",
+                        self.root)
+            self.git("init", "-q", "--initial-branch=main")
+            self._git_dir = None
+            self._adopted = False
+            # The private index (server state; without one it was inside the deleted .git) names
+            # objects of the deleted repository: rebuild it from scratch.
+            if self.state is not None:
+                _unlink_quietly(self.private_dir / "index")
+            return True
 
     def _seed_index(self, parent: str | None) -> None:
         """Start the private index from the last snapshot or HEAD, so unchanged files are not re-added."""

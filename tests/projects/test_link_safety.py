@@ -245,3 +245,40 @@ def test_legacy_checkpoints_move_to_the_state_folder(server, client: Client, roo
     stored = server.data_dir / "state" / project["id"] / "checkpoints" / "a.txt" / "checkpoint"
     assert stored.read_text() == "then" and stored.stat().st_uid == 0
     assert oct(stored.parent.parent.stat().st_mode & 0o777) == "0o700"
+
+
+def test_snapshots_go_on_after_a_cell_deletes_the_history(server, api: Client, client: Client, project: dict,
+                                                          root: Path) -> None:
+    """A session can `rm -rf .git` (the history is the session's to lose), but snapshots must start over, not fail."""
+    pid = project["id"]
+    assert client.put("/api/contents/a.txt", json={"type": "file", "format": "text", "content": "one"}).status_code == 201
+    assert api.post(f"/api/projects/{pid}/snapshots", json={"message": "before"}).status_code in (200, 201)
+    r = client.post("/api/kernels", json={"name": "python3"})
+    assert r.status_code == 201, r.text
+    kc = client.kernel(r.json()["id"])
+    try:
+        ex = kc.execute("import shutil, os\nshutil.rmtree('.git')\nopen('a.txt', 'w').write('two')\n"
+                        "print(os.path.exists('.git'), os.getuid())")
+        assert ex.reply["content"]["status"] == "ok", ex.reply
+        assert ex.text.split()[0] == "False" and ex.text.split()[1] != "0"
+    finally:
+        kc.close()
+        client.delete(f"/api/kernels/{r.json()['id']}")
+    for message in ("after", "again"):
+        assert client.put("/api/contents/a.txt", json={"type": "file", "format": "text",
+                                                       "content": message}).status_code in (200, 201)
+        r = api.post(f"/api/projects/{pid}/snapshots", json={"message": message})
+        assert r.status_code in (200, 201), r.text
+    versions = api.get(f"/api/projects/{pid}/versions", params={"path": "a.txt"}).json()
+    assert len(versions) == 2, versions
+    assert "History inside the folder was deleted" in str(versions[-1]), versions
+    # The new repository is the owner's (sessions keep using git), and the automatic snapshots work too.
+    assert (root / ".git").stat().st_uid == root.stat().st_uid
+    since = api.get(f"/api/projects/{pid}/events", params={"timeout": 0}).json()["last"]
+    client.put("/api/contents/b.txt", json={"type": "file", "format": "text", "content": "auto"})
+
+    def snapshot_seen() -> bool:
+        events = api.get(f"/api/projects/{pid}/events", params={"since": since, "timeout": 5}).json()
+        return any(e["type"] == "snapshot" for e in events["events"])
+
+    wait_for(snapshot_seen, timeout=60, what="an automatic snapshot after the history was deleted")
