@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app
+from werkzeug.routing import PathConverter
 
 from salvus_local.config import Config
 
@@ -36,6 +37,12 @@ def services() -> Services:
     return current_app.extensions["salvus"]
 
 
+class AnyPathConverter(PathConverter):
+    """werkzeug's ``path`` converter, but ``.`` also matches a newline: such names exist on disk."""
+
+    regex = "[^/](?s:.)*?"
+
+
 def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app for one salvus-local server."""
     from . import accounts, api, auth, contents, errors, history, kernels, pages, projects, sessions, terminals
@@ -45,6 +52,7 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import openapi, websocket
 
     app = Flask("salvus_local", static_folder=None)
+    app.url_map.converters["path"] = AnyPathConverter  # file names may hold newlines
     app.config.update(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=512 * 1024 * 1024,

@@ -132,10 +132,12 @@ class Snapshots:
         return out.decode() or None
 
     @contextmanager
-    def _locked(self) -> Iterator[None]:
+    def _locked(self) -> Iterator[bool]:
+        """Hold the project's snapshot lock; yields True when .git had been deleted and was re-created."""
         with _locks_guard:
             lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
         with lock:
+            restarted = self._ensure_repository()
             fd = self.state.open_lock("snapshot.lock") if self.state else _open_plain_lock(self.private_dir / "lock")
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -146,16 +148,16 @@ class Snapshots:
                 ref_lock = self.git_dir / f"{REF}.lock"
                 with as_owner(self.root):
                     _unlink_quietly(ref_lock)
-                yield
+                yield restarted
             finally:
                 os.close(fd)
 
     # Snapshots
     def take(self, message: str = "snapshot") -> Snapshot:
         """Commit the work tree's current state if it differs from the last snapshot."""
-        if self._ensure_repository():
-            message = f"{RESTARTED}. {message}"
-        with self._locked():
+        with self._locked() as restarted:
+            if restarted:
+                message = f"{RESTARTED}. {message}"
             parent = self.head()
             if not (self.private_dir / "index").exists():
                 self._seed_index(parent)
@@ -169,24 +171,18 @@ class Snapshots:
             return Snapshot(commit, changed, skipped)
 
     def _ensure_repository(self) -> bool:
-        """Re-create a ``.git`` that a session deleted; True when it did (the old history is gone)."""
+        """Re-create a ``.git`` that a session deleted (call under the lock); True when it did."""
         if os.path.lexists(self.root / ".git") or not self.root.is_dir():
             return False
-        with _locks_guard:
-            lock = _locks.setdefault(str(self.root.resolve()), threading.Lock())
-        with lock:
-            if os.path.lexists(self.root / ".git"):
-                return False
-            log.warning("project %s: .git was deleted, so its snapshot history is lost; starting a new one",
-                        self.root)
-            self.git("init", "-q", "--initial-branch=main")
-            self._git_dir = None
-            self._adopted = False
-            # The private index (server state; without one it was inside the deleted .git) names
-            # objects of the deleted repository: rebuild it from scratch.
-            if self.state is not None:
-                _unlink_quietly(self.private_dir / "index")
-            return True
+        log.warning("project %s: .git was deleted, so its snapshot history is lost; starting a new one", self.root)
+        self.git("init", "-q", "--initial-branch=main")
+        self._git_dir = None
+        self._adopted = False
+        # The private index (server state; without one it was inside the deleted .git) names
+        # objects of the deleted repository: rebuild it from scratch.
+        if self.state is not None:
+            _unlink_quietly(self.private_dir / "index")
+        return True
 
     def _seed_index(self, parent: str | None) -> None:
         """Start the private index from the last snapshot or HEAD, so unchanged files are not re-added."""

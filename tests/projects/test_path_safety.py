@@ -6,7 +6,7 @@ import http.client
 import json
 import os
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -79,6 +79,40 @@ def test_attack_paths_are_refused(client, server: Server, root: Path, outside: P
     assert (root.parent / "secret.txt").read_text() == "secret"
     r = client.patch("/api/contents/", json={"path": "x"})
     assert r.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("name", ["a:b.txt", "c:", "line\nbreak.txt", "tab\tand\rcr.txt", "back\\slash.txt",
+                                  "sub/x:y.txt"])
+def test_odd_but_legal_names_work_end_to_end(client, root: Path, name: str) -> None:
+    """Names POSIX allows (colon, newline, backslash) can be saved, listed, read, renamed and deleted."""
+    url = "/api/contents/" + quote(name)
+    assert client.put("/api/contents/sub", json={"type": "directory"}).status_code in (200, 201)
+    r = client.put(url, json={"type": "file", "format": "text", "content": "odd"})
+    assert r.status_code == 201, r.text
+    assert (root / name).read_text() == "odd"
+    folder = name.rsplit("/", 1)[0] if "/" in name else ""
+    assert name in [e["path"] for e in client.get(f"/api/contents/{folder}").json()["content"]]
+    assert client.get(url).json()["content"] == "odd"
+    assert client.patch(url, json={"path": name + ".moved"}).status_code == 200
+    r = client.delete("/api/contents/" + quote(name + ".moved"))
+    assert r.status_code == 204, r.text
+    assert not (root / (name + ".moved")).exists()
+
+
+@pytest.mark.parametrize("name", ["L" * 300 + ".txt", "sub/" + "é" * 200])
+def test_too_long_names_are_400(client, root: Path, name: str) -> None:
+    """Past the file system's limits (255 bytes a name, about 4 KB a path) the answer is a 400 saying so."""
+    url = "/api/contents/" + quote(name)
+    for method, body in (("GET", None), ("PUT", {"type": "file", "format": "text", "content": "x"}),
+                         ("DELETE", None), ("PATCH", {"path": "moved.txt"})):
+        r = client.request(method, url, json=body)
+        assert r.status_code == 400, (method, r.status_code, r.text)
+        assert "too long" in r.json()["message"]
+    assert client.put("/api/contents/short.txt", json={"type": "file", "format": "text", "content": "x"}).ok
+    for target in ("L" * 300, "/".join(["d" * 200] * 25)):  # a long name; a path longer than any URL
+        r = client.patch("/api/contents/short.txt", json={"path": target})
+        assert r.status_code == 400 and "too long" in r.json()["message"], r.text
+    assert (root / "short.txt").read_text() == "x"
 
 
 PROJECT_IDS = ["no-such-project", "..", "%2e%2e", "..%2Fdefault", "default%2F..", "DEFAULT", "a%00b", "-x", "x" * 70]
