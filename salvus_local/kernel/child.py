@@ -145,7 +145,8 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
     os.close(devnull)
     try:
         apply_limits(limits, uid, contained="userns" if req.get("isolate") else bool(group))
-        drop_privileges(uid, gid)
+        umask = req.get("umask")
+        drop_privileges(uid, gid, int(umask) if umask is not None else None)
     except OSError as exc:
         _fail(conn, f"cannot isolate the session: {exc.strerror}")
     cwd = str(req.get("cwd") or tmp)

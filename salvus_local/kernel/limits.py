@@ -135,10 +135,12 @@ def remove_tree(path: str | None) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def drop_privileges(uid: int | None, gid: int | None) -> None:
-    """Switch to an unprivileged uid/gid when running as root (no-op otherwise)."""
+def drop_privileges(uid: int | None, gid: int | None, umask: int | None = None) -> None:
+    """Switch to an unprivileged uid/gid (and umask, e.g. 0o077) when running as root (no-op otherwise)."""
     if uid is None or os.geteuid() != 0:
         return
+    if umask is not None:
+        os.umask(umask)
     gid = uid if gid is None else gid
     os.setgroups([])
     os.setgid(gid)

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", default="{}", help="JSON object of Limits fields")
     parser.add_argument("--uid", type=int, default=None)
     parser.add_argument("--gid", type=int, default=None)
+    parser.add_argument("--umask", type=lambda v: int(v, 8), default=None, help="octal umask of the shell (root)")
     parser.add_argument("--cwd", default=None)
     parser.add_argument("--cgroup", default="", help="SCOPE/NAME of the session cgroup to join (root)")
     parser.add_argument("--isolate", default="", help="JSON {hide, keep}: run inside unshare's namespaces (non-root)")
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         contain.set_subreaper()  # kept across exec: orphans come back to the shell, which reaps them
     apply_limits(limits, args.uid, contained=bool(args.cgroup))
-    drop_privileges(args.uid, args.gid)
+    drop_privileges(args.uid, args.gid, args.umask)
     if args.cwd:
         os.chdir(args.cwd)
     try:

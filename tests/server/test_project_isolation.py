@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import stat
+import uuid
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,45 @@ def test_projects_get_their_own_uid_and_a_private_folder(start_server) -> None:
     # the uids are kept in the database and survive a restart
     rows = sqlite3.connect(server.data_dir / "salvus.db").execute("select project_id, uid from project_uids").fetchall()
     assert dict(rows)[a] == folder_a.stat().st_uid and dict(rows)[b] == folder_b.stat().st_uid
+
+
+SHARED_WRITE = """
+import os
+for path in {paths!r}:
+    with open(path, 'w') as f:
+        f.write('answer of A')
+    print('MODE', oct(os.stat(path).st_mode & 0o777))
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a uid per project needs a root server")
+def test_files_a_leaves_in_shared_tmp_are_private_to_its_project(start_server) -> None:
+    """A root server's sessions run with umask 077: B's kernel and terminal cannot read A's /tmp or /dev/shm files."""
+    server = start_server(*SERVER_ARGS, "--multi-user")
+    a, _ = make_project(server, "A")
+    b, _ = make_project(server, "B")
+    tag = uuid.uuid4().hex
+    paths = [f"/tmp/x_{tag}", f"/dev/shm/y_{tag}"]
+    try:
+        kc = kernel_in(server, a)
+        out = kc.execute(SHARED_WRITE.format(paths=paths)).text  # plain open(): the default modes
+        kc.close()
+        assert out.split() == ["MODE", "0o600"] * 2, out
+        kb = kernel_in(server, b)
+        out = kb.execute(PROBE.format(paths=paths)).text
+        kb.close()
+        assert "READ" not in out and out.count("DENIED") == 2, out
+        name = server.post(f"/p/{b}/api/terminals").json()["name"]
+        ws = server.ws(f"/p/{b}/terminals/websocket/{name}", timeout=30)
+        quoted = " ".join(paths)
+        ws.send(json.dumps(["stdin", f"umask; for f in {quoted}; do cat \"$f\" >/dev/null 2>&1 && echo \"READ=$f\" "
+                                     f"|| echo \"DENIED=$f\"; done; echo DONE$((6*7))\r"]))
+        out = read_until(ws, "DONE42")
+        ws.close()
+        server.delete(f"/p/{b}/api/terminals/{name}")
+        assert not re.search(r"READ=/", out) and len(re.findall(r"DENIED=/", out)) == 2, out
+        assert "0077" in out, out  # the terminal's shell has the same umask
+    finally:
+        for path in paths:
+            if os.path.exists(path):
+                os.unlink(path)

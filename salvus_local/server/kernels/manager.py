@@ -136,6 +136,7 @@ class KernelManager(KernelRouter):
                        "max_lifetime": c.max_lifetime, "output_limit": c.output_limit,
                        **getattr(kernel, "limits", {})},
             "uid": uid, "gid": gid,
+            "umask": project_umask(c) if self.uid is not None else None,
             "isolate": namespace_view(c, kernel.root),
         }
 
@@ -304,6 +305,15 @@ def namespace_view(config: Config, project_root: str) -> dict[str, list[str]] | 
     keep = [project_root, sys.prefix, sys.base_prefix, os.path.dirname(os.__file__),
             str(Path(__file__).resolve().parents[3])]  # the interpreter and this package stay visible
     return {"hide": [config.data_dir, home], "keep": keep}
+
+
+def project_umask(config: Config) -> int | None:
+    """The umask of a root server's sessions and terminals: 0o077 when each project has its own uid, else None.
+
+    /tmp and /dev/shm stay shared between projects as root (docs/internals.md), so files a session makes
+    there are private to its project's uid unless the code asks for other modes.
+    """
+    return 0o077 if os.geteuid() == 0 and config.project_uid_min else None
 
 
 def describe_exit(info: dict[str, Any]) -> str:

@@ -27,7 +27,7 @@ from typing import Any
 from salvus_local.config import Config
 from salvus_local.kernel import contain
 from salvus_local.kernel.namespace import unshare_command
-from salvus_local.server.kernels.manager import namespace_view
+from salvus_local.server.kernels.manager import namespace_view, project_umask
 from salvus_local.store.errors import NotFound
 
 SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
@@ -192,6 +192,8 @@ class TerminalManager:
         if os.geteuid() == 0:
             uid, gid = ids or (c.kernel_uid, c.kernel_gid)
             sandbox += ["--uid", str(uid), "--gid", str(gid)]
+            if project_umask(c) is not None:
+                sandbox += ["--umask", f"{project_umask(c):o}"]
         if cgroup is not None:
             sandbox += ["--cgroup", f"{cgroup.paths[0].parent.name}/{cgroup.name}"]
         view = namespace_view(c, str(project_root or cwd))
