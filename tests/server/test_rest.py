@@ -13,8 +13,10 @@ def test_api_version(server):
 
 def test_status_shape(server):
     body = server.get("/api/status").json()
-    assert set(body) == {"started", "last_activity", "connections", "kernels"}
+    # jupyter_server's four fields, plus how user code is isolated (read by the client's warning banner).
+    assert set(body) == {"started", "last_activity", "connections", "kernels", "isolation"}
     assert body["started"].endswith("Z") and isinstance(body["kernels"], int)
+    assert set(body["isolation"]) >= {"mode", "ok", "shared_uid"}
 
 
 def test_kernelspecs_shape(server):
