@@ -150,6 +150,9 @@ def _reexec_without_token(args: list[str] | None) -> None:
     """If the token came on the command line, put it in the environment and exec ourselves without it."""
     if args is not None:
         return  # called from Python: there is no command line to hide
+    other = set(cli.commands) - {"serve", "desktop"}  # their own --token options (sync login) mean other things
+    if any(arg in other for arg in sys.argv[1:]):
+        return
     rest, found = sys.argv[1:], False
     for flag, variable in ARGV_SECRETS.items():
         rest, value = scrub_token_argv(rest, flag)
