@@ -64,18 +64,18 @@ def is_json_type(content_type: str | None) -> bool:
 
 
 def check_json_content_type() -> None:
-    """Refuse a body that is not declared JSON: 415 for another type, 400 when none is given."""
+    """Refuse a body that is not declared JSON (400; with cookies, auth has already answered 415 to forms)."""
     # A browser sends text/plain and form bodies across sites without asking first; JSON it never does.
     content_type = request.headers.get("Content-Type")
     if not content_type:
         raise APIError(400, "The request body has no Content-Type: send it as application/json")
     if not is_json_type(content_type):
-        raise APIError(415, f"Unsupported Content-Type {content_type.split(';')[0]!r}: send the body as "
-                            "application/json", "unsupported media type")
+        raise APIError(400, f"The request body must be JSON, not {content_type.split(';')[0]!r}: send it with "
+                            "Content-Type: application/json", "unsupported media type")
 
 
 def get_json_body(required: bool = False) -> dict[str, Any] | None:
-    """Return the request's JSON object body, None when empty, or raise a 400/415 that says what to fix."""
+    """Return the request's JSON object body, None when empty, or raise a 400 that says what to fix."""
     cached = getattr(g, "_salvus_json_body", _MISSING)
     if cached is not _MISSING:
         if cached is None and required:
