@@ -115,6 +115,19 @@ def test_too_long_names_are_400(client, root: Path, name: str) -> None:
     assert (root / "short.txt").read_text() == "x"
 
 
+def test_copies_of_names_at_the_limit_are_shortened(client, root: Path) -> None:
+    """Copying a 250-byte name makes '<shortened>-Copy1.txt' within 255 bytes, not an ENAMETOOLONG 500."""
+    name = "M" * 250 + ".txt"
+    assert client.put("/api/contents/" + name, json={"type": "file", "format": "text", "content": "x"}).ok
+    names = set()
+    for _ in range(2):
+        r = client.post("/api/contents", json={"copy_from": name})
+        assert r.status_code == 201, r.text
+        names.add(r.json()["name"])
+    assert len(names) == 2 and all(len(n.encode()) <= 255 and n.endswith(".txt") for n in names), names
+    assert all((root / n).read_text() == "x" for n in names)
+
+
 PROJECT_IDS = ["no-such-project", "..", "%2e%2e", "..%2Fdefault", "default%2F..", "DEFAULT", "a%00b", "-x", "x" * 70]
 PROJECT_ROUTES = [("GET", "api/contents", None), ("PUT", "api/contents/x.txt", {"type": "directory"}),
                   ("GET", "api/kernels", None), ("POST", "api/kernels", {"name": "python3"}),

@@ -247,7 +247,12 @@ class ContentsManager:
         folder = self.os_path(dir_path)
         n = start
         while True:
-            name = f"{base}{sep}{n}{ext}" if n else f"{base}{ext}"
+            tail = f"{sep}{n}{ext}" if n else ext
+            # A copy of a name near the limit must be shortened, not fail with ENAMETOOLONG (a 500).
+            room = paths.NAME_MAX - len(tail.encode("utf-8", "surrogateescape"))
+            if room < 1:
+                raise BadRequest(f"File name too long to derive a new name from: at most {paths.NAME_MAX} bytes")
+            name = base.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore") + tail
             if not (folder / name).exists():
                 return name
             n += 1
