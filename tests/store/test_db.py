@@ -34,7 +34,7 @@ def test_migrations_and_pragmas(tmp_path: Path) -> None:
     assert store.query("pragma busy_timeout")[0]["timeout"] >= 5000
     store.close()
     again = Store.for_data_dir(tmp_path)  # re-opening applies nothing twice
-    assert len(again.query("select * from _sqlite_migrations")) == 4
+    assert len(again.query("select * from _sqlite_migrations")) == len(names)
     again.set_setting("theme", {"dark": True})
     assert again.get_setting("theme") == {"dark": True}
 
