@@ -1,14 +1,17 @@
-"""Login throttling: growing delays after failures, per address and per account, never a lockout.
+"""Login throttling: growing delays after failures, per (account, address) and per address, never a lockout.
 
-How: every failed attempt is counted for its address and for (account, where), where ``where`` is
-``console`` for loopback addresses and ``network`` for the rest.  After ``FREE`` failures a key must
-wait ``BASE_DELAY * 2 ** (failures - FREE)`` seconds (at most ``MAX_DELAY``) before its next attempt;
-an attempt that comes earlier is answered 429 without checking the password, and counts as a failure
-(hammering only makes the wait longer).  Failures are forgotten after
-``FORGET`` seconds without one, and a success clears its keys.  So a student guessing the teacher's
-password from the LAN only slows the network side: the teacher at the machine's own console keeps
-signing in, and the printed token URL (not a password) is never throttled.  The state is in memory
-(one web-server process) and resets when the server restarts.
+How: a failed attempt counts for the pair (account, address) and, for a network address, for that
+address alone (one address guessing many accounts).  After ``FREE`` failures a key must wait
+``BASE_DELAY * 2 ** (failures - FREE)`` seconds (at most ``MAX_DELAY``) before its next attempt; an
+attempt that comes earlier is answered 429 without checking the password and is NOT counted, so
+hammering never makes a wait longer than the last real failure set it.  Failures are forgotten after
+``FORGET`` seconds without one, and a success clears its keys.
+
+Why this shape: a student guessing the teacher's password from their laptop slows only the pair
+(teacher, that laptop) and that laptop's address: the teacher at the machine's own console, or at any
+other address, signs in at once.  Loopback addresses get no per-address key (everyone on this machine
+shares 127.0.0.1, and one person's typos must not delay another's login).  The printed token URL (not a
+password) is never throttled.  The state is in memory (one web-server process) and resets on restart.
 """
 
 from __future__ import annotations
@@ -43,20 +46,16 @@ class Throttle:
 
     @staticmethod
     def keys(address: str, account: str | None) -> list[str]:
-        """The keys an attempt counts against."""
-        where = "console" if is_loopback(address) else "network"
-        keys = [] if where == "console" else [f"addr:{address}"]
-        return keys + ([f"user:{account.strip().lower()}:{where}"] if account else [])
+        """The keys an attempt counts against: ``pair:<account>|<address>`` and (network only) ``addr:<address>``."""
+        keys = [] if is_loopback(address) else [f"addr:{address}"]
+        return keys + ([f"pair:{account.strip().lower()[:200]}|{address}"] if account else [])
 
     def check(self, keys: list[str]) -> None:
-        """Raise TooManyAttempts when any key must still wait (the early attempt counts as a failure)."""
+        """Raise TooManyAttempts when any key must still wait (the early attempt is not counted)."""
         now = time.monotonic()
         with self._lock:
             wait = max((self._state.get(k, (0, 0.0, 0.0))[2] - now for k in keys), default=0.0)
         if wait > 0:
-            self.failed(keys)
-            with self._lock:
-                wait = max(self._state[k][2] - now for k in keys)
             raise TooManyAttempts(wait)
 
     def failed(self, keys: list[str]) -> None:

@@ -51,6 +51,9 @@ PUBLIC_PREFIXES = ("/login", "/logout", "/signup", "/api/signup", "/static/", "/
 # Bodies a cross-site <form> can send without a CORS preflight: never accepted by a JSON endpoint.
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"})
 _AUTH_HEADER = re.compile(r"(?:token|bearer)\s+(\S+)\s*$", re.IGNORECASE)
+# Besides the URL's own prefixes, expire copies at the app's top folders (a copy at a deeper path elsewhere goes
+# with the first request under it).
+_PLANT_PATHS = ("/api", "/p", "/notebooks", "/files", "/edit", "/terminals")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -174,9 +177,23 @@ class Auth:
         cookie = req.cookies.get(self.cookie_name)
         if not self.multi_user:
             return Identity(SINGLE_USER, "cookie") if self.cookie_ok(cookie) else Identity()
-        session_id = self.session_of_cookie(cookie)
+        # Cookies are not isolated by port: a page on another 127.0.0.1 port can plant our cookie names
+        # (see docs/internals.md, "Login cookies").  Flask keeps one value per name, so read the raw header.
+        raw = req.headers.get("Cookie", "")
+        logins, bindings = cookie_values(raw, self.cookie_name), cookie_values(raw, XSRF_COOKIE)
+        if not logins:
+            return Identity()
+        if len(logins) > 1 or len(bindings) > 1:
+            return Identity(cookie_conflict=True)
+        session_id = self.session_of_cookie(logins[0])
         found = self.accounts.sessions.lookup(session_id) if session_id else None
-        return Identity(found[1], "cookie", session_id=session_id) if found else Identity()
+        if not found:
+            return Identity()
+        # The session is honoured only with the _xsrf cookie the server set beside it at login: a
+        # session cookie swapped in alone (another account's) does not match the victim's binding.
+        if not bindings or not hmac.compare_digest(bindings[0].encode(), self._xsrf_of(session_id).encode()):
+            return Identity(cookie_conflict=True)
+        return Identity(found[1], "cookie", session_id=session_id)
 
     def home_project(self, user: dict[str, Any]) -> str:
         """The user's home project id (multi-user mode), made on first use."""
@@ -186,7 +203,10 @@ class Auth:
         """The XSRF value bound to a cookie login (None when not signed in by cookie)."""
         if identity is None or identity.method != "cookie":
             return None
-        binding = identity.session_id if self.multi_user else self._token_mac()
+        return self._xsrf_of(identity.session_id if self.multi_user else self._token_mac())
+
+    def _xsrf_of(self, binding: str | None) -> str:
+        """HMAC(secret, binding): the _xsrf value of a login session (or of the token in single-user mode)."""
         return hmac.new(self._secret, f"xsrf|{binding}".encode(), hashlib.sha256).hexdigest()
 
     # -- policy --------------------------------------------------------------------------
@@ -218,6 +238,29 @@ class Auth:
                                                        request.headers.get("User-Agent", ""))
         self.set_login_cookie(response, session_id)
         g.identity = Identity(user, "cookie", session_id=session_id)  # after_request binds _xsrf to it
+
+
+def cookie_values(header: str, name: str) -> list[str]:
+    """Every value the raw Cookie header gives for name (a browser sends one per path it matches)."""
+    values = []
+    for part in header.split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key.strip() == name:
+            value = value.strip()
+            values.append(value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value)
+    return values
+
+
+def clear_cookies(response: Response, names: tuple[str, ...]) -> None:
+    """Expire names at every path the request's URL matches (any copy the browser just sent is gone) and more."""
+    path = (request.script_root or "") + request.path  # a conflicted request is anonymous: never rewritten
+    parts = [p for p in path.split("/") if p][:16]
+    prefixes = {"/"} | {"/" + "/".join(parts[:i]) for i in range(1, len(parts) + 1)}
+    prefixes |= {(request.script_root or "") + p for p in _PLANT_PATHS}
+    prefixes |= {p + "/" for p in prefixes if p != "/"}
+    for prefix in sorted(prefixes):
+        for name in names:
+            response.delete_cookie(name, path=prefix)
 
 
 def request_token(req: Request | None = None) -> str | None:
@@ -281,13 +324,19 @@ def check_request() -> Response | None:
             and not explicit and request.endpoint not in ("accounts.import_users",)):
         return _refuse("JSON endpoints take JSON: send the body with Content-Type: application/json", 415)
     if ("token" in request.args and request.method == "GET" and not websocket and not is_api_path(request.path)
-            and identity.method == "token"):
+            and identity.method in ("token", "apitoken")):
+        # Out of the address bar (history, screenshots, Referer): a token in a page URL becomes a login cookie.
+        # A sync-scoped token may not browse: the clean URL then asks for a login.
         response = redirect(_strip_token_url())
-        auth.login(response, identity.user or SINGLE_USER)
+        if identity.method == "token" or identity.scope == "api":
+            auth.login(response, identity.user or SINGLE_USER)
         return response
     if request.path.startswith(PUBLIC_PREFIXES):
         return None
     if identity.method is None:
+        if identity.cookie_conflict and (websocket or is_api_path(request.path)):
+            return _refuse("Your login cookies do not match (another page on this machine may have set one); "
+                           "they were cleared: sign in again")
         if websocket or is_api_path(request.path) or request.method not in ("GET", "HEAD"):
             return _refuse("Authentication required: pass the token as ?token= or 'Authorization: token …'")
         # The path arrives decoded: encode it again, or "x #1.ipynb" would lose "#1.ipynb" on the way back.
@@ -320,7 +369,8 @@ def xsrf_value() -> str:
     expected = current_app.extensions["salvus"].auth.xsrf_expected(g.get("identity"))
     if expected:
         return expected
-    value = request.cookies.get(XSRF_COOKIE)
+    identity = g.get("identity")
+    value = None if identity is not None and identity.cookie_conflict else request.cookies.get(XSRF_COOKIE)
     if not value:
         value = g.setdefault("new_xsrf", secrets.token_urlsafe(24))
     return value
@@ -330,7 +380,10 @@ def set_xsrf_cookie(response: Response) -> Response:
     """Give browsers an _xsrf cookie (readable by scripts) to echo in X-XSRFToken; re-bind it after login."""
     if is_websocket():
         return response
-    current = request.cookies.get(XSRF_COOKIE)
+    identity = g.get("identity") or Identity()
+    if identity.cookie_conflict:  # planted or stale copies: expire them all, then start afresh below
+        clear_cookies(response, (current_app.extensions["salvus"].auth.cookie_name, XSRF_COOKIE))
+    current = None if identity.cookie_conflict else request.cookies.get(XSRF_COOKIE)
     value = xsrf_value()
     if current != value:
         response.set_cookie(XSRF_COOKIE, value, path=(request.script_root or "") + "/", samesite="Lax",

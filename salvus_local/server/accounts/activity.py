@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
@@ -39,8 +40,20 @@ def _usage(pid: int | None) -> tuple[float | None, float | None]:
     return round(cpu, 1), round(rss / 2**20, 1)
 
 
+def _inside(a: Any, project_id: str, cwd: str) -> str:
+    """The kernel's folder relative to its project ("" for the top): no server path goes to the browser."""
+    try:
+        rel = os.path.relpath(os.path.realpath(cwd), os.path.realpath(a.workspace.projects.root(project_id)))
+    except Exception:  # the project is gone or unknown: say nothing rather than the absolute path
+        return ""
+    return "" if rel == "." or rel.startswith("..") else rel.replace(os.sep, "/")
+
+
 def activity() -> Response:
-    """``{users: [{name, display_name, online, sessions: [{kernel_id, project_id, path, cpu_percent, rss_mb, started}]}]}``."""
+    """``{users: [{name, display_name, online, sessions: [{kernel_id, project_id, path, cpu_percent, rss_mb, started}]}]}``.
+
+    ``path`` is the kernel's folder relative to its project ("" for the project's top folder).
+    """
     acc, a = accounts(), auth()
     kernels = current_app.extensions["salvus"].kernels
     by_user: dict[int, list[dict[str, Any]]] = {}
@@ -51,8 +64,9 @@ def activity() -> Response:
             continue
         cpu, rss = _usage(kernel.pid)
         owner = a.kernel_users.get(kernel_id, first_admin)  # kernels started by the console token: the admin's
+        project_id = kernels.project_of(kernel_id)
         by_user.setdefault(owner, []).append({
-            "kernel_id": kernel_id, "project_id": kernels.project_of(kernel_id), "path": kernel.cwd,
+            "kernel_id": kernel_id, "project_id": project_id, "path": _inside(a, project_id, kernel.cwd),
             "name": kernel.name, "execution_state": kernel.execution_state, "cpu_percent": cpu, "rss_mb": rss,
             "started": a.kernel_started.get(kernel_id)})
     online = acc.sessions.online()

@@ -41,6 +41,7 @@ class Identity:
     home: str | None = None  # the user's home project (multi-user mode)
     rewritten_from: str | None = None  # the path the client asked for, when mapped to the home project
     home_error: str | None = None  # set when the home project could not be found or made
+    cookie_conflict: bool = False  # planted or duplicated login cookies: anonymous, and they are cleared
 
     @property
     def active(self) -> bool:

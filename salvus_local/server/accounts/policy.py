@@ -33,6 +33,7 @@ _OWNER_ONLY = [
     (re.compile(r"^/api/projects/[^/]+/collaborators/[^/]+$"), {"PUT", "DELETE"}),
 ]
 _KERNEL_STARTS = re.compile(r"^(?:/p/[^/]+)?/api/(?:kernels|sessions)/?$")
+_KERNEL_ASKED = re.compile(r"^/api/kernels/([^/]+)")  # a kernel URL the identity middleware mapped
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
 _SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects)$")
 VIEWER_REFUSAL = ("You are a viewer of this project: you can read its files and outputs, but not change files, "
@@ -98,6 +99,9 @@ def authorize(auth: Any, identity: Identity) -> Response | None:
     if project_id is not None:
         refusal = _project_refusal(auth, user, project_id)
         if refusal is not None:
+            kernel = _KERNEL_ASKED.match(identity.rewritten_from or "")
+            if kernel and refusal.status_code == 404:  # someone else's kernel: as if it did not exist
+                return json_error(404, f"Kernel does not exist: {kernel.group(1)}")
             return refusal
     return _kernel_limit(auth, user)
 

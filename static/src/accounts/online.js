@@ -7,11 +7,9 @@ import { short } from "./api.js";
 const cpu = (pct) => (pct == null ? "–" : `${Math.round(pct)} %`);
 const memory = (mb) => (mb == null ? "–" : mb >= 1024 ? `${(mb / 1024).toFixed(1)} GB` : `${Math.round(mb)} MB`);
 // What a session runs: its kernel, and the folder inside the project when not the top one
-// (the server gives the kernel's working folder, which ends in or below the project's).
+// (the server gives that folder relative to the project, "" for the top).
 function sessionName(s) {
-  const parts = (s.path || "").split("/").filter(Boolean);
-  const at = parts.lastIndexOf(s.project_id);
-  const folder = at >= 0 ? parts.slice(at + 1).join("/") : "";
+  const folder = (s.path || "").split("/").filter(Boolean).join("/");
   return `${s.name || "kernel"}${folder ? ` in ${folder}/` : ""}`;
 }
 
