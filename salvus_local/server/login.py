@@ -86,7 +86,7 @@ def logout() -> Response:
     """Sign out: end the login session (multi-user) and forget the cookie; needs the XSRF value."""
     auth = current_app.extensions["salvus"].auth
     identity = g.get("identity") or Identity()
-    if identity.method == "cookie" and not xsrf_ok():
+    if (identity.method == "cookie" or identity.cookie_conflict) and not xsrf_ok():
         return _page("Your session form expired; please try again.", 403, kind="logout")
     if identity.session_id and auth.multi_user:
         auth.accounts.sessions.revoke(identity.session_id)

@@ -48,7 +48,10 @@ def test_stranger_learns_nothing_by_rest(alice_setup):
     ]:
         r = bob.request(method, path, json={"type": "file", "format": "text", "content": "x"})
         assert r.status_code == 404, (method, path, r.status_code, r.text)
-        assert r.json()["message"] == missing["message"].replace("no-such-project-abc", home), (method, path)
+        if path.startswith("/api/kernels/"):  # a kernel URL names no project: answered as a missing kernel
+            assert r.json()["message"] == f"Kernel does not exist: {kid}" and home not in r.text, (method, path)
+        else:
+            assert r.json()["message"] == missing["message"].replace("no-such-project-abc", home), (method, path)
         assert "secret" not in r.text or "q=secret" in path and "alice's" not in r.text
     # nothing changed: the kernel still runs and the file is alice's
     assert alice_setup["alice"].get(f"/api/kernels/{kid}").status_code == 200
@@ -129,6 +132,19 @@ def test_admin_sees_everything(multi, alice_setup):
     sessions = activity[alice_setup["alice"].name]["sessions"]
     assert [s["kernel_id"] for s in sessions] == [kid] and sessions[0]["project_id"] == home
     assert sessions[0]["rss_mb"] > 0
+    assert sessions[0]["path"] == ""  # relative to the project (its top folder): no server path leaves
+    assert str(multi.data_dir) not in multi.get("/api/admin/activity").text
+
+
+def test_someone_elses_kernel_is_like_a_missing_one(alice_setup):
+    bob, kid, home = alice_setup["bob"], alice_setup["kernel"], alice_setup["home"]
+    missing = "00000000-0000-4000-8000-000000000000"
+    for suffix in ("", "/interrupt"):
+        method = bob.get if not suffix else bob.post
+        theirs, nothing = method(f"/api/kernels/{kid}{suffix}"), method(f"/api/kernels/{missing}{suffix}")
+        assert theirs.status_code == nothing.status_code == 404
+        assert home not in theirs.text
+        assert theirs.json() == {**nothing.json(), "message": nothing.json()["message"].replace(missing, kid)}
 
 
 def test_students_cannot_use_staff_routes(alice_setup):
