@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Server
+from tests.conftest import Server, wait_for
 
 from .conftest import KERNEL_TIMEOUT_MS, new_notebook_path, open_notebook, run_in_new_cell, wait_done
 
@@ -58,7 +58,10 @@ def test_untrusted_html_stays_inert(page: object, contents_client: Server, nb_pa
     cell = run_in_new_cell(page, f"from IPython.display import HTML, display\ndisplay(HTML({html!r}))")
     out = cell.locator(".html-output")
     out.locator("#ok").wait_for(timeout=KERNEL_TIMEOUT_MS)
-    page.wait_for_function("document.querySelector('.html-output img') && document.querySelector('.html-output img').complete")
+    # Poll from Python: a string passed to wait_for_function is eval'd in the page, which the page's CSP forbids.
+    image = page.locator(".html-output img").first
+    image.wait_for(state="attached")
+    wait_for(lambda: image.evaluate("img => img.complete"), what="the untrusted image to finish loading")
     page.locator(".html-output a").click()
     assert page.evaluate("window.pwned") is None
     assert not page.dialogs
