@@ -166,6 +166,9 @@ setup(
     extras_require={
         "sage": SAGE,
         "desktop": ["pywebview[qt]"],
+        # Courses: the student version of nbgrader notebooks (solutions and hidden tests removed) uses nbgrader's
+        # preprocessors; it pulls in jupyterlab and more, so it is optional (the API says what to install).
+        "courses": ["nbgrader"],
         "dev": [
             "pytest",
             "pytest-timeout",
@@ -176,6 +179,7 @@ setup(
             "psutil",
             "build",
             "schemathesis",
+            "nbgrader",
         ],
     },
     cmdclass={"build_py": BuildPyWithClient, "sdist": SDistWithClient},

@@ -79,6 +79,9 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     accounts.init_app(app)    # /api/me, sign-up, tokens, users, join, collaborators, activity
     compute_api.init_app(app) # /api/v1/execute, /service
     share.init_app(app)       # /share/<slug>/ read-only pages, /api/shares, /api/export
+    from . import courses as courses_api
+
+    courses_api.init_app(app)  # /api/courses: courses, students, assignments, bulk jobs, grades
     embed.init_app(app)       # /embed.js, /embed/kernels (anonymous embedded cells), CORS for allowed origins
     from . import git as git_http
 

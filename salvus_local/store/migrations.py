@@ -138,3 +138,50 @@ def project_uids(db: sqlite_utils.Database) -> None:
     db["project_uids"].create({"project_id": str, "uid": int, "assigned": float}, pk="project_id",
                               not_null={"uid"})
     db.execute("create unique index project_uids_uid on project_uids(uid)")
+
+
+@migrations(name="0008_courses")
+def courses(db: sqlite_utils.Database) -> None:
+    """Courses (salvus_local/courses): students, assignments, per-student status, distributed files, grades."""
+    db["courses"].create(
+        {"id": str, "title": str, "project_id": str, "teacher_id": int, "created": float, "deleted": float},
+        pk="id", not_null={"title", "project_id", "teacher_id", "created"},
+        foreign_keys=[("teacher_id", "users", "id")],
+    )
+    db["course_students"].create(
+        {"course_id": str, "user_id": int, "project_id": str, "added": float},
+        pk=("course_id", "user_id"),
+        foreign_keys=[("course_id", "courses", "id"), ("user_id", "users", "id")],
+    )
+    db["course_students"].create_index(["user_id"])
+    db["assignments"].create(
+        {"id": int, "course_id": str, "name": str, "kind": str, "due": float, "created": float, "max_score": float},
+        pk="id", not_null={"course_id", "name", "kind", "created"},
+        foreign_keys=[("course_id", "courses", "id")],
+    )
+    db.execute("create unique index assignments_course_name on assignments(course_id, name)")
+    db["assignment_extensions"].create(
+        {"assignment_id": int, "user_id": int, "due": float},
+        pk=("assignment_id", "user_id"), not_null={"due"},
+        foreign_keys=[("assignment_id", "assignments", "id"), ("user_id", "users", "id")],
+    )
+    db["submissions"].create(
+        {"assignment_id": int, "user_id": int, "state": str, "late": int, "distributed_at": float,
+         "collected_at": float, "last_change": float, "version": str, "score": float, "max_score": float,
+         "needs_manual": int, "message": str, "warnings": str, "graded_at": float, "returned_at": float},
+        pk=("assignment_id", "user_id"), not_null={"state"},
+        defaults={"state": "none", "late": 0, "needs_manual": 0, "message": ""},
+        foreign_keys=[("assignment_id", "assignments", "id"), ("user_id", "users", "id")],
+    )
+    db["distributed_files"].create(
+        {"assignment_id": int, "user_id": int, "path": str, "sha256": str, "distributed_at": float},
+        pk=("assignment_id", "user_id", "path"), not_null={"sha256"},
+        foreign_keys=[("assignment_id", "assignments", "id"), ("user_id", "users", "id")],
+    )
+    db["grades"].create(
+        {"assignment_id": int, "user_id": int, "notebook": str, "grade_id": str, "kind": str, "cell_type": str,
+         "position": int, "auto_points": float, "manual_points": float, "max_points": float, "comment": str},
+        pk=("assignment_id", "user_id", "notebook", "grade_id"), not_null={"kind"},
+        defaults={"comment": ""},
+        foreign_keys=[("assignment_id", "assignments", "id"), ("user_id", "users", "id")],
+    )
