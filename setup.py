@@ -162,6 +162,7 @@ setup(
         "nbdime",
         "jsonschema",  # request validation against the OpenAPI document
         "PyYAML",
+        "pycrdt",  # realtime collaboration: Yjs documents on the server (salvus_local/collab)
     ],
     extras_require={
         "sage": SAGE,

@@ -92,6 +92,8 @@ def build_config(options: dict[str, Any]) -> Config:
                                  token=options.get("token"), kernel=options.get("kernel"), **generated)
     except (ValueError, TypeError) as exc:
         raise CLIError(str(exc)) from None
+    if config.collaboration not in ("auto", "on", "off"):
+        raise CLIError(f"--collaboration must be auto, on or off, not {config.collaboration!r}")
     if options.get("token_file"):
         config.token = read_token_file(options["token_file"])
     if options.get("compute_secret_file"):

@@ -79,6 +79,8 @@ class Config:
     admin_user: str = setting("", "Name of the admin account made at the first multi-user start; empty: $USER or admin.")
     max_kernels_per_user: int = setting(8, "Sessions (kernels) one non-admin user may run at once; 0 no limit.")
     mdns: bool = setting(True, "Announce a multi-user server on the LAN by mDNS (_http._tcp) as HOST.local.")
+    # Realtime collaboration (salvus_local/collab, server/collab)
+    collaboration: str = setting("auto", "Realtime co-editing rooms: auto (on with --multi-user/--lan), on or off.")
     # Publishing, embedding and the HTTP compute API (server/share, server/embed, server/compute_api)
     execute_timeout: float = setting(30.0, "Default seconds a /api/v1/execute run may take before its session is killed.")
     embed_origins: list = setting([], "Origins of pages allowed to embed live cells (embed.js) and run code without the token; empty: off.")

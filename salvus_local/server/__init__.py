@@ -73,6 +73,9 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     contents.init_app(app)    # /api/contents
     terminals.init_app(app)   # /api/terminals
     history.init_app(app)     # /api/history, /api/search
+    from . import collab
+
+    collab.init_app(app)      # /api/collab/rooms/<path> (y-websocket rooms), /api/collab/status
     worksheets.init_app(app)  # /api/worksheets/import (.sws, .sagews → .ipynb)
     sandbox.init_app(app)     # /sandbox/frame.html, /nbextensions/threejs-sage (3D offline)
     pages.init_app(app)       # the HTML client

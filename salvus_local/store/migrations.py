@@ -185,3 +185,14 @@ def courses(db: sqlite_utils.Database) -> None:
         defaults={"comment": ""},
         foreign_keys=[("assignment_id", "assignments", "id"), ("user_id", "users", "id")],
     )
+
+
+@migrations(name="0009_collab")
+def collab(db: sqlite_utils.Database) -> None:
+    """Realtime collaboration (salvus_local/collab): each room's Yjs updates, stored before they are broadcast."""
+    db["collab_updates"].create({"id": int, "project_id": str, "path": str, "data": bytes, "created": float},
+                                pk="id", not_null={"project_id", "path", "data"})
+    db["collab_updates"].create_index(["project_id", "path", "id"])
+    # load_base: the file's content when this room's history began (JSON); disk_base: as last read or written.
+    db["collab_rooms"].create({"project_id": str, "path": str, "kind": str, "load_base": str, "disk_base": str,
+                               "updated": float}, pk=("project_id", "path"))

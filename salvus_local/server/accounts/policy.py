@@ -35,6 +35,7 @@ _OWNER_ONLY = [
 _KERNEL_STARTS = re.compile(r"^(?:/p/[^/]+)?/api/(?:kernels|sessions)/?$")
 _KERNEL_ASKED = re.compile(r"^/api/kernels/([^/]+)")  # a kernel URL the identity middleware mapped
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
+_COLLAB_ROOM = re.compile(r"^/p/[^/]+/api/collab/rooms/")  # viewers may join a room: their updates are dropped
 _SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects)$")
 VIEWER_REFUSAL = ("You are a viewer of this project: you can read its files and outputs, but not change files, "
                   "run code or open terminals. Ask its owner to make you an editor.")
@@ -69,6 +70,8 @@ def needed_role() -> str:
     for rule, methods in _OWNER_ONLY:
         if request.method in methods and rule.match(request.path):
             return "owner"
+    if _websocket() and _COLLAB_ROOM.match(request.path):
+        return "viewer"
     if _websocket() or request.method not in ("GET", "HEAD", "OPTIONS"):
         return "editor"
     return "viewer"
@@ -117,6 +120,7 @@ def _project_refusal(auth: Any, user: dict[str, Any], project_id: str) -> Respon
             return None  # a teacher stops a student's session from the activity page
     if role is None:
         return json_error(404, f"No such project: {project_id}", "Not Found")
+    g.project_role = role  # handlers that serve viewers and editors differently (collab rooms) read it
     if not at_least(role, needed):
         if needed == "owner":
             return json_error(403, "Only the project's owner may do this", "role")

@@ -1,0 +1,203 @@
+"""RoomManager: opens rooms (from the update store, else from the file), saves them, evicts idle ones.
+
+One background thread ticks every :data:`TICK` seconds over the open rooms:
+- save: ``debounce`` seconds after the last change, when the content differs from what the disk
+  holds, through ``Files.write`` (the server's contents manager, as the project owner); never
+  before the room has loaded, never re-creating a file deleted while the room was open;
+- disk: when the file's (mtime, size) moved and it was not our write, its new content is merged
+  into the room as a diff against what the disk held before (:mod:`.merge`);
+- evict: a room without sockets or running cells for ``idle`` seconds is saved, its store
+  compacted, and dropped from memory (its history stays in the store).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable, Protocol
+
+from . import merge, schema
+from .room import Room
+from .store import COMPACT_AFTER, UpdateStore
+
+log = logging.getLogger("salvus_local.collab")
+TICK = 0.2
+
+
+class Files(Protocol):
+    """File access of one project, as its owner (the server's contents manager)."""
+
+    def read(self, path: str) -> bytes | None:
+        """The file's bytes, or None when it does not exist."""
+
+    def stat(self, path: str) -> Any:
+        """A key that changes when the file changes ((mtime_ns, size)), None when missing."""
+
+    def write(self, path: str, kind: str, content: Any) -> None:
+        """Write content atomically (notebook dict or text) as a normal save."""
+
+
+class RoomManager:
+    """(project id, path) → Room; thread-safe."""
+
+    def __init__(self, store: UpdateStore, files: Callable[[str], Files], debounce: float = 1.0,
+                 idle: float = 60.0) -> None:
+        self.store = store
+        self.files = files
+        self.debounce, self.idle = debounce, idle
+        self.rooms: dict[tuple[str, str], Room] = {}
+        self._lock = threading.Lock()
+        self._open_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def get(self, project_id: str, path: str) -> Room:
+        """The open room of a path, loading it first (raises schema.ContentError for unusable files)."""
+        key = (project_id, path)
+        with self._lock:
+            room = self.rooms.get(key)
+            if room is not None:
+                return room
+            opening = self._open_locks.setdefault(key, threading.Lock())
+        with opening:  # two sockets opening at the same moment load the file once
+            with self._lock:
+                room = self.rooms.get(key)
+            if room is None:
+                room = self._load(project_id, path)
+                with self._lock:
+                    self.rooms[key] = room
+        self._start()
+        return room
+
+    def find(self, project_id: str, path: str) -> Room | None:
+        """The room of a path if it is open."""
+        with self._lock:
+            return self.rooms.get((project_id, path))
+
+    def _load(self, project_id: str, path: str) -> Room:
+        kind = schema.kind_of(path)
+        files = self.files(project_id)
+        stat, data = files.stat(path), files.read(path)
+        room = Room(project_id, path, kind, self.store)
+        room.merge_stale = lambda r, content: merge.merge_into(r, r.load_base, content)
+        updates, meta = self.store.load(project_id, path)
+        if updates and meta is not None and meta.get("kind") == kind:
+            for update in updates:
+                room.doc.apply_update(update)
+            room._pending.clear()
+            room.load_base, room.disk_base = meta["load_base"], meta["disk_base"]
+            room.stored = len(updates)
+            room.file_existed = data is not None
+            room.disk_stat = None  # compare the file with disk_base at the first tick
+        else:
+            update, content = schema.load_update(kind, data)
+            room.doc.apply_update(update)
+            room._pending.clear()
+            self.store.reset(project_id, path)
+            self.store.append(project_id, path, update)
+            self.store.set_bases(project_id, path, kind, load_base=content, disk_base=content)
+            room.load_base = room.disk_base = content
+            room.file_existed, room.disk_stat, room.stored = data is not None, stat, 1
+        room.set_state(path=path, dirty=False)
+        room.changed_at = 0.0
+        room.loaded = True
+        return room
+
+    # -- the background tick ---------------------------------------------------------------
+    def _start(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="collab-rooms", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(TICK):
+            with self._lock:
+                rooms = list(self.rooms.values())
+            for room in rooms:
+                try:
+                    self.tick(room)
+                except Exception:
+                    log.exception("room %s/%s", room.project_id, room.path)
+
+    def tick(self, room: Room) -> None:
+        """Merge disk changes, save when due, evict when idle."""
+        files = self.files(room.project_id)
+        self.check_disk(room, files)
+        now = time.monotonic()
+        if room.changed_at and now - room.changed_at >= self.debounce:
+            self.save(room, files)
+        if room.stored > COMPACT_AFTER:
+            self.compact(room)
+        if not room.peers and not room.busy and now - room.idle_since >= self.idle and not room.changed_at:
+            self.evict(room)
+
+    def check_disk(self, room: Room, files: Files) -> None:
+        """Merge the file into the room when it changed on disk since our last read or write."""
+        stat = files.stat(room.path)
+        if stat == room.disk_stat or stat is None:
+            return
+        try:
+            theirs = schema.parse(room.kind, files.read(room.path))
+        except schema.ContentError:
+            return  # half-written or broken: look again at the next tick
+        if room.kind == schema.NOTEBOOK and room.disk_base is not None:
+            theirs = merge.keep_ids(room.disk_base, theirs)
+        if theirs != room.disk_base:
+            merge.merge_into(room, room.disk_base, theirs)
+            room.disk_base = theirs
+            self.store.set_bases(room.project_id, room.path, room.kind, disk_base=theirs)
+        room.disk_stat, room.file_existed = stat, True
+
+    def save(self, room: Room, files: Files) -> None:
+        """Write the room's content when it differs from the disk (debounced by the caller)."""
+        if not room.loaded:
+            return
+        room.changed_at = 0.0
+        content = room.content()
+        if content == room.disk_base:
+            room.dirty = False
+            room.set_state(dirty=False)
+            return
+        if room.file_existed and files.stat(room.path) is None:
+            return  # deleted or renamed while open: do not bring it back
+        try:
+            files.write(room.path, room.kind, content)
+        except Exception as exc:
+            log.warning("room %s/%s: save failed: %s", room.project_id, room.path, getattr(exc, "message", exc))
+            room.changed_at = time.monotonic() + 5.0  # try again later
+            return
+        room.disk_base, room.disk_stat, room.file_existed = content, files.stat(room.path), True
+        self.store.set_bases(room.project_id, room.path, room.kind, disk_base=content)
+        if room.changed_at == 0.0:  # nothing changed while writing
+            room.dirty = False
+            room.set_state(dirty=False)
+
+    def compact(self, room: Room) -> None:
+        """Merge the room's stored updates into one."""
+        with room.lock:
+            self.store.compact(room.project_id, room.path, room.doc.get_update())
+            room.stored = 1
+
+    def evict(self, room: Room) -> None:
+        """Drop an idle room from memory (saved and compacted first)."""
+        with room.lock:
+            if room.peers or room.busy:
+                return
+            self.compact(room)
+            with self._lock:
+                if self.rooms.get((room.project_id, room.path)) is room:
+                    del self.rooms[(room.project_id, room.path)]
+
+    def flush_all(self) -> None:
+        """Save every room with unsaved changes now (server shutdown)."""
+        with self._lock:
+            rooms = list(self.rooms.values())
+        for room in rooms:
+            if room.changed_at:
+                self.save(room, self.files(room.project_id))
+
+    def stop(self) -> None:
+        """Stop the background thread."""
+        self._stop.set()

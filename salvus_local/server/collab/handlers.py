@@ -1,0 +1,123 @@
+"""``[/p/<project>]/api/collab/rooms/<path>`` (y-websocket) and ``[/p/<project>]/api/collab/status``.
+
+auth.py has resolved the project role before the upgrade (outsiders: 404/403 JSON, no handshake);
+a viewer's socket is accepted but its document updates are dropped by the room.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from salvus_local.collab import ContentError, RoomManager
+from salvus_local.server.errors import APIError
+from salvus_local.server.projects.workspace import project_scope, workspace
+from salvus_local.server.websocket import LockedSocket, websocket_route
+from salvus_local.store import paths
+from salvus_local.store.projects import DEFAULT_ID
+
+from . import enabled
+
+bp = Blueprint("collab", __name__)
+
+
+def manager() -> RoomManager:
+    """The app's RoomManager."""
+    return current_app.extensions["salvus"].collab
+
+
+def user_of_request() -> dict[str, str]:
+    """{name, color} of the requester: the account name (single-user: "you"), a colour stable per name."""
+    services = current_app.extensions["salvus"]
+    user = getattr(g.get("identity"), "user", None) or {}
+    name = str(user.get("name") or "you") if getattr(services.auth, "multi_user", False) else "you"
+    hue = int(hashlib.sha256(name.encode()).hexdigest()[:4], 16) % 360
+    return {"name": name, "color": _hsl_hex(hue, 0.65, 0.45)}
+
+
+def _hsl_hex(h: float, s: float, lightness: float) -> str:
+    c = (1 - abs(2 * lightness - 1)) * s
+    x = c * (1 - abs((h / 60) % 2 - 1))
+    m = lightness - c / 2
+    r, gr, b = [(c, x, 0), (x, c, 0), (0, c, x), (0, x, c), (x, 0, c), (c, 0, x)][int(h // 60) % 6]
+    return "#" + "".join(f"{round((v + m) * 255):02x}" for v in (r, gr, b))
+
+
+def _can_write() -> bool:
+    """Viewers may watch a room, not change it (role set by the accounts policy; single-user: owner)."""
+    return g.get("project_role", "owner") != "viewer"
+
+
+@bp.before_request
+def _check_room() -> None:
+    """404 unknown project; for a room: collaboration on, a usable path, the room loaded — all before the upgrade."""
+    args = request.view_args or {}
+    project_scope(args.get("project_id"))
+    if not (request.endpoint or "").startswith("collab.room"):
+        return
+    if not enabled(current_app.extensions["salvus"].config):
+        raise APIError(404, "Collaboration is off on this server (setting collaboration: auto, on or off)")
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise APIError(400, "This is a websocket (y-websocket protocol): connect with Upgrade: websocket")
+    project_id = args.get("project_id") or DEFAULT_ID
+    path = paths.normalize(args.get("path", ""))
+    cm = workspace().contents(args.get("project_id"))
+    if not path or cm.is_dir(path):
+        raise APIError(400, f"{path or 'the project folder'} is a folder: a room is for one file")
+    parent = path.rpartition("/")[0]
+    if parent and not cm.is_dir(parent):
+        raise APIError(404, f"No such folder: {parent}")
+    try:
+        g.collab_room = manager().get(project_id, path)
+    except ContentError as exc:
+        raise APIError(400, f"{path}: {exc}") from None
+
+
+class RoomSocket:
+    """A room's view of one websocket: send lock (LockedSocket), role and user."""
+
+    def __init__(self, ws: Any, can_write: bool, user: dict[str, str]) -> None:
+        self.sock = LockedSocket(ws)
+        self.can_write = can_write
+        self.user = user
+        self.closed = threading.Event()
+
+    def send(self, data: bytes) -> None:
+        """Send one binary frame."""
+        self.sock.send(data)
+
+    def close(self, code: int, reason: str) -> None:
+        """Close the socket (the reading loop then ends)."""
+        self.closed.set()
+        self.sock.close(code, reason)
+
+
+def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
+    """Serve one y-websocket connection until it closes."""
+    room = g.collab_room
+    client = RoomSocket(ws, _can_write(), user_of_request())
+    room.join(client)
+    try:
+        while not client.closed.is_set():
+            data = client.sock.receive(timeout=5.0)
+            if isinstance(data, (bytes, bytearray)):
+                room.receive(client, bytes(data))
+            elif data is None and not client.sock.connected:
+                break
+    finally:
+        room.leave(client)
+
+
+def status(project_id: str | None = None) -> Response:
+    """Whether rooms are on, and who the requester is in them."""
+    return jsonify({"enabled": enabled(current_app.extensions["salvus"].config), "user": user_of_request()})
+
+
+for prefix in ("", "/p/<project_id>"):
+    bp.add_url_rule(f"{prefix}/api/collab/status", view_func=status, methods=["GET"],
+                    endpoint=f"status{prefix.replace('/', '_')}")
+    websocket_route(bp, f"{prefix}/api/collab/rooms/<path:path>",
+                    endpoint=f"room{prefix.replace('/', '_')}")(room_socket)
