@@ -89,5 +89,8 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import git as git_http
 
     git_http.init_app(app)    # /git/<owner>/<project>.git: sync's git smart HTTP (hub side)
+    from . import chat as chat_http
+
+    chat_http.init_app(app)   # [/p/<project>]/api/chat (REST + websocket), /api/notifications
     openapi.init_app(app)     # /api/openapi.json; every API request checked against it (after auth and access)
     return app

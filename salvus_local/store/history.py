@@ -36,10 +36,12 @@ def fts_query(q: str) -> str:
 def search(store: Store, q: str, project_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """Computations matching ``q``, best first, with snippets whose matches sit between \x02 and \x03.
 
+    ``rank`` is FTS5's bm25 (smaller is better): the search API merges chat messages by it.
+
     Control characters, not brackets: code and output are full of brackets of their own.
     """
     sql = """
-        select c.id, c.project_id, c.path, c.cell_id, c.execution_count, c.time, c.status,
+        select c.id, c.project_id, c.path, c.cell_id, c.execution_count, c.time, c.status, rank,
                snippet(computations_fts, 0, char(2), char(3), '…', 12) as input_snippet,
                snippet(computations_fts, 1, char(2), char(3), '…', 12) as output_snippet
         from computations_fts join computations c on c.id = computations_fts.rowid

@@ -196,3 +196,26 @@ def collab(db: sqlite_utils.Database) -> None:
     # load_base: the file's content when this room's history began (JSON); disk_base: as last read or written.
     db["collab_rooms"].create({"project_id": str, "path": str, "kind": str, "load_base": str, "disk_base": str,
                                "updated": float}, pk=("project_id", "path"))
+
+
+@migrations(name="0010_chat")
+def chat(db: sqlite_utils.Database) -> None:
+    """Chat per project and per file, @mentions, read markers (salvus_local/chat)."""
+    # AUTOINCREMENT: an id is never reused after a delete, so read markers (ids) stay meaningful.
+    db.execute("""
+        create table chat_messages (
+            id integer primary key autoincrement,
+            project_id text not null,
+            path text not null default '',  -- '' = the project's own chat, else a file's API path
+            author_id integer not null,     -- users.id; 0 = the single user
+            author text not null,           -- the author's name when they wrote it
+            body text not null,             -- markdown
+            time float not null,
+            edited float
+        )""")
+    db["chat_messages"].create_index(["project_id", "path", "id"])
+    db["chat_messages"].enable_fts(["body"], fts_version="FTS5", create_triggers=True)
+    db["chat_mentions"].create({"message_id": int, "user_id": int}, pk=("message_id", "user_id"))
+    db["chat_mentions"].create_index(["user_id"])
+    db["chat_reads"].create({"user_id": int, "project_id": str, "path": str, "up_to": int},
+                            pk=("user_id", "project_id", "path"), not_null={"up_to"})

@@ -37,6 +37,9 @@ _KERNEL_ASKED = re.compile(r"^/api/kernels/([^/]+)")  # a kernel URL the identit
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
 _COLLAB_ROOM = re.compile(r"^/p/[^/]+/api/collab/rooms/")  # viewers may join a room: their updates are dropped
 _SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects)$")
+# Routes where a viewer may also write and open websockets. Chat (server/chat): talking about a project changes
+# none of its files, and a viewer (a student reading the teacher's notebook) is who most needs to ask.
+VIEWER_WRITES = [re.compile(r"^/p/[^/]+/api/chat(?:/.*)?$")]
 VIEWER_REFUSAL = ("You are a viewer of this project: you can read its files and outputs, but not change files, "
                   "run code or open terminals. Ask its owner to make you an editor.")
 
@@ -71,6 +74,8 @@ def needed_role() -> str:
         if request.method in methods and rule.match(request.path):
             return "owner"
     if _websocket() and _COLLAB_ROOM.match(request.path):
+        return "viewer"
+    if any(rule.match(request.path) for rule in VIEWER_WRITES):
         return "viewer"
     if _websocket() or request.method not in ("GET", "HEAD", "OPTIONS"):
         return "editor"

@@ -30,10 +30,18 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def search() -> Response:
-    """Search computations of all projects (``?project=`` to narrow): best matches with snippets."""
-    q = request.args.get("q", "")
-    rows = history.search(workspace().store, q, request.args.get("project") or None, _limit())
-    return jsonify({"query": q, "results": [_row(r) for r in rows]})
+    """Search computations and chat messages of all projects (``?project=`` to narrow): best matches first.
+
+    Each result has ``kind``: ``computation`` (input/output snippets, cell) or ``chat`` (snippet, author).
+    """
+    from salvus_local.chat.search import search as search_chat
+
+    q, project, limit = request.args.get("q", ""), request.args.get("project") or None, _limit()
+    store = workspace().store
+    found = [{"kind": "computation", **_row(r)} for r in history.search(store, q, project, limit)]
+    found += search_chat(store, q, project, limit)
+    found.sort(key=lambda r: r["rank"])  # both are FTS5 bm25 scores over short texts: comparable enough
+    return jsonify({"query": q, "results": [{k: v for k, v in r.items() if k != "rank"} for r in found[:limit]]})
 
 
 def recent() -> Response:

@@ -1,0 +1,47 @@
+"""A multi-user server with a project shared by its owner (alice) with an editor (bob) and a viewer (vic);
+eve is signed in but not in it.  See tests/accounts/conftest.py for ``Person``."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import websocket
+
+from tests.accounts.conftest import Person, make_user, multi  # noqa: F401  (the module-scoped server fixture)
+from tests.conftest import Server
+
+
+@dataclass
+class Team:
+    srv: Server
+    project: str
+    alice: Person
+    bob: Person
+    vic: Person
+    eve: Person
+
+    def chat(self, suffix: str = "") -> str:
+        """The project's chat API URL (plus a suffix)."""
+        return f"/p/{self.project}/api/chat{suffix}"
+
+
+@pytest.fixture(scope="module")
+def team(multi: Server) -> Team:  # noqa: F811
+    alice, bob, vic, eve = (make_user(multi, prefix=p) for p in ("alice", "bob", "vic", "eve"))
+    project = alice.home()
+    for person, role in ((bob, "editor"), (vic, "viewer")):
+        r = alice.put(f"/api/projects/{project}/collaborators/{person.name}", json={"role": role})
+        assert r.status_code == 200, r.text
+    return Team(multi, project, alice, bob, vic, eve)
+
+
+def next_event(ws: websocket.WebSocket, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+    """The next frame of a type from a chat websocket (others are skipped)."""
+    ws.settimeout(timeout)
+    while True:
+        event = json.loads(ws.recv())
+        if event["type"] == kind:
+            return event
