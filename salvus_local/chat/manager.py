@@ -13,7 +13,7 @@ from salvus_local.store.db import Store
 from salvus_local.store.errors import BadRequest, Forbidden
 
 from .hub import Hub
-from .messages import Messages, check_body, public
+from .messages import MAX_ID, Messages, check_body, public
 from .people import YOU, People, Person
 from .unread import ReadMarkers
 
@@ -111,7 +111,7 @@ class Chat:
 
     def read(self, project_id: str, path: str, me: Person, up_to: object = None) -> dict[str, Any]:
         """Mark a chat read up to a message id (its latest when absent); answer the project's unread counts."""
-        if up_to is not None and (isinstance(up_to, bool) or not isinstance(up_to, int) or up_to < 0):
+        if up_to is not None and (isinstance(up_to, bool) or not isinstance(up_to, int) or not 0 <= up_to < MAX_ID):
             raise BadRequest("up_to must be a message id (a whole number ≥ 0), or absent for the latest message")
         marker = self.reads.mark(me.id, project_id, path, up_to)
         unread = self.unread(me, project_id)

@@ -12,6 +12,7 @@ from salvus_local.store.paths import normalize
 
 MAX_BODY = 20_000  # characters of markdown per message: a long explanation with formulas fits, a pasted log does not
 PAGE_MAX = 200
+MAX_ID = 2**62  # SQLite integers are 64-bit: a larger id in a URL names no message (404), never an overflow (500)
 
 
 def iso(ts: float | None) -> str | None:
@@ -68,7 +69,8 @@ class Messages:
 
     def get(self, project_id: str, message_id: int) -> dict[str, Any]:
         """One message row of this project (404 otherwise: ids of other projects are not revealed)."""
-        rows = self.store.query("select * from chat_messages where id = ? and project_id = ?", (message_id, project_id))
+        rows = (self.store.query("select * from chat_messages where id = ? and project_id = ?", (message_id, project_id))
+                if 0 <= message_id < MAX_ID else [])
         if not rows:
             raise NotFound(f"No such chat message: {message_id}")
         return rows[0]
@@ -78,7 +80,7 @@ class Messages:
         limit = max(1, min(limit, PAGE_MAX))
         rows = self.store.query(
             "select * from chat_messages where project_id = ? and path = ? and id < ? order by id desc limit ?",
-            (project_id, path, before if before is not None else 2**62, limit + 1))
+            (project_id, path, min(before, MAX_ID) if before is not None else MAX_ID, limit + 1))
         return list(reversed(rows[:limit])), len(rows) > limit
 
     def mentions_of(self, ids: list[int]) -> dict[int, list[int]]:
