@@ -165,8 +165,9 @@ export const terminals = {
   close: (name) => api("DELETE", `api/terminals/${encodeURIComponent(name)}`),
 };
 
-/** Full-text search over past computations of every project. */
-export const search = (q, limit = 30) => rootApi("GET", `api/search?q=${encodeURIComponent(q)}&limit=${limit}`);
+/** Full-text search over past computations and chat messages of every project (or of one). */
+export const search = (q, limit = 30, project = null) =>
+  rootApi("GET", `api/search?q=${encodeURIComponent(q)}&limit=${limit}${project ? `&project=${encodeURIComponent(project)}` : ""}`);
 
 let titles = null;
 /** id -> title of every project (archived too); fetched once per page. */

@@ -7,6 +7,7 @@ import "./chrome.css";
 import "./phone.js"; // phones: Run button within reach, keyboard-aware scrolling (phone.css)
 import { h } from "./dom.js";
 import { accountChrome } from "./accounts/ui.js";
+import { chatToggle } from "./chat/toggle.js";
 
 const NAV = [
   ["files", "Files", "files/", "The project's files (folders, upload, trash)"],
@@ -42,6 +43,7 @@ export function topbar(opts = {}) {
     ...(opts.left || []),
     h("span", { class: "spacer" }),
     ...(opts.right || []),
+    chatToggle(), // null on pages without a project chat
     search.el,
     account,
   );

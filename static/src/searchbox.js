@@ -1,6 +1,8 @@
-// The search box of the top bar: past computations of every project (GET /api/search).
-// Results show project, file, time and snippets; opening one jumps to its notebook cell.
-import { search, projectBase, encodePath, projectTitles } from "./api.js";
+// The search box of the top bar: past computations and chat messages of every project (GET /api/search).
+// Results show project, file, time and snippets; opening one jumps to its notebook cell, or
+// opens the chat panel at the message (#chat=<id>, see chat/toggle.js).
+import { search, projectBase, projectId, encodePath, projectTitles } from "./api.js";
+import { me } from "./accounts/api.js";
 import { h } from "./dom.js";
 
 const JUMP_KEY = "salvus.jump";
@@ -8,6 +10,11 @@ const JUMP_KEY = "salvus.jump";
 /** Where a computation lives: its notebook at the cell, a text file, or the scratchpad. */
 export function resultHref(r) {
   const base = projectBase(r.project_id || "default");
+  if (r.kind === "chat") {
+    const jump = `#chat=${r.id}`;
+    if (!r.path) return `${base}${jump}`;
+    return `${base}${r.path.endsWith(".ipynb") ? "notebooks" : "edit"}/${encodePath(r.path)}${jump}`;
+  }
   if (!r.path) return base;
   const cell = r.cell_id ? `#cell=${encodeURIComponent(r.cell_id)}` : "";
   return r.path.endsWith(".ipynb") ? `${base}notebooks/${encodePath(r.path)}${cell}` : `${base}edit/${encodePath(r.path)}`;
@@ -40,7 +47,7 @@ export class SearchBox {
       type: "search",
       class: "search-input",
       placeholder: "Search computations  /",
-      "aria-label": "Search past computations in all projects",
+      "aria-label": "Search past computations and chat messages in all projects",
       autocomplete: "off",
       spellcheck: false,
     });
@@ -103,7 +110,9 @@ export class SearchBox {
     const seq = (this.seq = (this.seq || 0) + 1);
     let reply;
     try {
-      reply = await search(q);
+      // With accounts the server searches one project (the home one unless named): the one on screen.
+      const who = await me().catch(() => null);
+      reply = await search(q, 30, who && who.mode === "multi" && projectId() !== "default" ? projectId() : null);
     } catch (err) {
       if (seq === this.seq) this.render([h("div", { class: "search-empty" }, `Search failed: ${err.message}`)]);
       return;
@@ -111,7 +120,7 @@ export class SearchBox {
     const names = await projectTitles();
     if (seq !== this.seq) return; // a newer query is on its way
     const results = reply.results || [];
-    if (!results.length) return this.render([h("div", { class: "search-empty" }, `No computation matches “${q}”.`)]);
+    if (!results.length) return this.render([h("div", { class: "search-empty" }, `No computation or chat message matches “${q}”.`)]);
     this.items = results.map((r) => this.item(r, names, q));
     this.render(this.items);
   }
@@ -125,6 +134,7 @@ export class SearchBox {
 
   item(r, names, q) {
     const project = names.get(r.project_id) || (r.project_id && r.project_id !== "default" ? r.project_id : "Home");
+    if (r.kind === "chat") return this.chatItem(r, project);
     const where = r.path || "Scratchpad";
     const el = h(
       "a",
@@ -138,6 +148,17 @@ export class SearchBox {
       sessionStorage.setItem(JUMP_KEY, JSON.stringify({ path: r.path, cell: r.cell_id, computation: r.id, query: q }));
     });
     return el;
+  }
+
+  /** A chat message found by the search: who wrote it where, and the matching words. */
+  chatItem(r, project) {
+    const where = r.path ? `Chat · ${r.path}` : "Project chat";
+    return h(
+      "a",
+      { class: "search-hit chat-hit", href: resultHref(r), role: "option", title: "Open the chat at this message" },
+      h("div", { class: "hit-head" }, h("span", { class: "hit-project" }, project), h("span", { class: "hit-path" }, where), h("time", { class: "hit-time", datetime: r.time }, ago(r.time))),
+      h("div", { class: "hit-chat" }, h("strong", { class: "hit-author" }, `${r.author}: `), ...markSnippet(r.snippet || "")),
+    );
   }
 }
 

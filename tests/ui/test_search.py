@@ -47,7 +47,7 @@ def test_search_without_words_and_without_hits(page: object, client: Server) -> 
     signin(page, client, "/projects")
     box = page.locator(".search-input")
     box.fill(f"nothing{uuid.uuid4().hex}")
-    expect(page.locator(".search-empty")).to_contain_text("No computation matches")
+    expect(page.locator(".search-empty")).to_contain_text("No computation or chat message matches")
     box.fill("  ")
     expect(page.locator(".search-results")).to_be_hidden()
     r = client.get("/api/search?q=%20%20")

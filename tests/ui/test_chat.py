@@ -1,0 +1,159 @@
+"""Chat in real browsers (issue 10): two people on one project's notebook; a message with @mention and math
+arrives live on the other's page with an unread badge; markup in messages stays inert; search opens a message."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.accounts.conftest import PASSWORD, Person, make_user, multi  # noqa: F401  (module-scoped server)
+from tests.conftest import Server
+
+SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
+EMPTY_NOTEBOOK = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
+
+
+@dataclass
+class Pair:
+    srv: Server
+    project: str
+    alice: Person
+    bob: Person
+    notebook: str
+
+
+@pytest.fixture(scope="module")
+def pair(multi: Server) -> Pair:  # noqa: F811
+    alice, bob = make_user(multi, prefix="alice"), make_user(multi, prefix="bob")
+    project = alice.home()
+    assert alice.put(f"/api/projects/{project}/collaborators/{bob.name}", json={"role": "editor"}).status_code == 200
+    notebook = f"chat-{uuid.uuid4().hex[:6]}.ipynb"
+    assert alice.put(f"/p/{project}/api/contents/{notebook}", json=EMPTY_NOTEBOOK).status_code in (200, 201)
+    return Pair(multi, project, alice, bob, notebook)
+
+
+def open_as(browser: object, srv: Server, who: Person, path: str, width: int = 1280, height: int = 800) -> object:
+    """A fresh browser context signed in as who (login form), at path."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors, page.dialogs = [], []
+    page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.goto(srv.url("/login", next=path))
+    page.fill("#username", who.name)
+    page.fill("#password", PASSWORD)
+    page.click("form.password-login button[type=submit]")
+    page.wait_for_url(re.compile(re.escape(path.split("#")[0]) + r"(#.*)?$"))
+    return page
+
+
+@pytest.fixture
+def pages(browser: object, pair: Pair) -> Iterator[tuple[object, object]]:
+    url = f"/p/{pair.project}/notebooks/{pair.notebook}"
+    a, b = open_as(browser, pair.srv, pair.alice, url), open_as(browser, pair.srv, pair.bob, url)
+    yield a, b
+    for page in (a, b):
+        assert not page.errors, page.errors
+        page.context.close()
+
+
+def test_a_message_appears_live_for_the_other_user(pages: tuple[object, object], pair: Pair) -> None:
+    a, b = pages
+    expect(b.locator(".chat-toggle")).to_be_visible()
+    expect(b.locator(".chat-badge")).to_be_hidden()
+
+    a.locator(".chat-toggle").click()
+    box = a.locator(".chat-panel .chat-input")
+    expect(box).to_be_focused()
+    box.press_sequentially(f"@{pair.bob.name[:3]}")
+    expect(a.locator(".chat-complete-item").first).to_have_attribute("data-name", pair.bob.name)
+    box.press("Tab")
+    expect(box).to_have_value(f"@{pair.bob.name} ")
+    box.press_sequentially("what is $x^2$ here?")
+    box.press("Enter")
+    expect(box).to_have_value("")
+    expect(a.locator(".chat-msg.mine .katex")).to_be_visible()
+
+    # Bob's page, panel closed: the badge counts it, red because it mentions him.
+    badge = b.locator(".chat-toggle .chat-badge")
+    expect(badge).to_have_text("1", timeout=20_000)
+    expect(badge).to_have_class(re.compile(r"\bmention\b"))
+    b.locator(".chat-toggle").click()
+    message = b.locator(".chat-panel .chat-msg").last
+    expect(message.locator(".katex")).to_be_visible()  # $x^2$ typeset by KaTeX
+    expect(message.locator(".katex-mathml")).to_contain_text("x^2")  # the TeX source, kept as MathML text
+    expect(message.locator(".mention.me")).to_have_text(f"@{pair.bob.name}")
+    expect(message).to_have_class(re.compile(r"\bmentions-me\b"))
+    expect(badge).to_be_hidden()  # seen, so read
+    assert pair.bob.get(f"/p/{pair.project}/api/chat/unread").json()["total"] == 0
+
+    # While his panel is open, Alice's next message arrives without a reload; her edit too.
+    a.locator(".chat-panel .chat-input").fill("second, with **bold**")
+    a.locator(".chat-panel .chat-input").press("Enter")
+    expect(b.locator(".chat-panel .chat-msg strong").filter(has_text="bold")).to_be_visible(timeout=20_000)
+    a.locator(".chat-msg.mine").last.hover()
+    a.locator(".chat-msg.mine").last.get_by_role("button", name="Edit").click()
+    a.locator(".chat-edit-input").fill("second, edited")
+    a.locator(".chat-edit-input").press("Enter")
+    expect(b.locator(".chat-panel .chat-msg").last).to_contain_text("second, edited", timeout=20_000)
+    expect(b.locator(".chat-panel .chat-msg").last.locator(".chat-edited")).to_be_visible()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    b.screenshot(path=str(SHOTS / "chat-desktop.png"))
+
+
+def test_markup_in_messages_stays_inert(pages: tuple[object, object], pair: Pair) -> None:
+    a, b = pages
+    evil = ('<img src=x onerror="alert(1)"> <script>alert(2)</script> [click](javascript:alert(3)) '
+            '<iframe src="javascript:alert(4)"></iframe> <a href="#" onclick="alert(5)">x</a> '
+            '<form action="/api/chat"><button>go</button></form> $\\href{javascript:alert(6)}{y}$')
+    assert pair.alice.post(f"/p/{pair.project}/api/chat", json={"body": evil, "path": pair.notebook}).status_code == 201
+    b.locator(".chat-toggle").click()
+    last = b.locator(".chat-panel .chat-msg").last
+    expect(last).to_contain_text("click")
+    body = last.locator(".chat-body")
+    assert body.locator("script, iframe, form, [onerror], [onclick]").count() == 0
+    assert all(not (href or "").lower().startswith("javascript:")
+               for href in body.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))"))
+    body.locator("a", has_text="click").click(modifiers=["Control"]) if body.locator("a", has_text="click").count() else None
+    assert not b.dialogs and not b.evaluate("window.__pwned === true")
+
+
+def test_search_opens_the_chat_at_a_message(pages: tuple[object, object], pair: Pair) -> None:
+    _, b = pages
+    needle = f"needle{uuid.uuid4().hex[:6]}"
+    mid = pair.alice.post(f"/p/{pair.project}/api/chat", json={"body": f"the {needle} is here",
+                                                                "path": pair.notebook}).json()["id"]
+    b.goto(pair.srv.url(f"/p/{pair.project}/files/"))
+    box = b.locator(".search-input")
+    box.fill(needle)
+    hit = b.locator(".search-hit.chat-hit")
+    expect(hit).to_contain_text(pair.notebook)
+    expect(hit.locator("mark")).to_have_text(needle)
+    hit.click()
+    b.wait_for_url(re.compile(rf"/notebooks/{re.escape(pair.notebook)}#chat={mid}$"))
+    expect(b.locator(f".chat-panel .chat-msg[data-id='{mid}']")).to_have_class(re.compile(r"\bfound\b"))
+
+
+def test_phone_layout_is_a_full_screen_sheet(browser: object, pair: Pair) -> None:
+    url = f"/p/{pair.project}/notebooks/{pair.notebook}"
+    page = open_as(browser, pair.srv, pair.bob, url, width=390, height=844)
+    try:
+        page.locator(".chat-toggle").click()
+        panel = page.locator(".chat-panel")
+        expect(panel).to_be_visible()
+        rect = panel.bounding_box()
+        assert rect["x"] == 0 and rect["y"] == 0 and rect["width"] == 390 and rect["height"] >= 800, rect
+        expect(page.locator(".chat-panel .chat-input")).to_be_in_viewport()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "chat-phone.png"))
+        page.locator(".chat-close").click()
+        expect(panel).to_be_hidden()
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
