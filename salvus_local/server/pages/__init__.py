@@ -4,7 +4,8 @@
 for the default project (no prefix) and each ``/p/<project>`` : ``notebooks/<path>`` a notebook,
 ``files/<path>`` the file browser, ``edit/<path>`` the text editor, ``terminals/<name>`` a
 terminal; the account pages (``/signup``, ``/settings``, ``/teacher`` …) are in
-:mod:`.accounts`.  ``/static/<file>`` serves what ``npm run build`` wrote to ``salvus_local/_static``.
+:mod:`.accounts`, the course pages (``/courses`` …) in :mod:`.courses`.  ``/static/<file>`` serves
+what ``npm run build`` wrote to ``salvus_local/_static``.
 Asset names carry a content hash, so they are cached for a year; the HTML is never cached.
 Auth is the app's ``before_request``: the pages only read the ``_xsrf`` cookie in JS.
 """
@@ -82,6 +83,22 @@ def render_page(page: str, title: str, base_url: str = "/", path: str = "", proj
     return response
 
 
+def page_view(page: str, title: str, doc: str):
+    """A view function serving one client page (URL arguments are read by the client, not here)."""
+
+    def view(**_args: str) -> Response:
+        return render_page(page, title)
+
+    view.__doc__ = doc
+    return view
+
+
+def add_pages(bp: Blueprint, pages: list[tuple[str, str, str, str]], prefix: str) -> None:
+    """Add (url rule, client page, title, doc) rows as GET routes named ``<prefix>_<page>``."""
+    for rule, page, title, doc in pages:
+        bp.add_url_rule(rule, endpoint=f"{prefix}_{page}", view_func=page_view(page, title, doc), methods=["GET"])
+
+
 @bp.get("/")
 def starter() -> Response:
     """The starter page: a scratch box for Sage code and the notebook list."""
@@ -133,8 +150,10 @@ for _rule, _page, _name, _doc in PROJECT_PAGES:
 
 
 from . import accounts as _accounts  # noqa: E402  (the account pages need render_page above)
+from . import courses as _courses  # noqa: E402
 
 _accounts.register(bp)
+_courses.register(bp)
 
 
 @bp.get("/tree", defaults={"path": ""})

@@ -8,7 +8,7 @@ They are static client pages: who may do what is decided by the API they call.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Blueprint
 
 # (url, client page, title, what it shows)
 ACCOUNT_PAGES = [
@@ -21,17 +21,8 @@ ACCOUNT_PAGES = [
 ]
 
 
-def _view(page: str, title: str, doc: str):
-    def view() -> Response:
-        from . import render_page
-
-        return render_page(page, title)
-
-    view.__doc__ = doc
-    return view
-
-
 def register(bp: Blueprint) -> None:
     """Add the account pages to the pages blueprint."""
-    for rule, page, title, doc in ACCOUNT_PAGES:
-        bp.add_url_rule(rule, endpoint=f"account_{page}", view_func=_view(page, title, doc), methods=["GET"])
+    from . import add_pages
+
+    add_pages(bp, ACCOUNT_PAGES, "account")

@@ -1,0 +1,37 @@
+// /courses/<cid>: the teacher's table (table.js) or a student's own assignments (mine.js),
+// chosen by what the API answers: a teacher gets every student's status, a student only theirs.
+import "../style.css";
+import "../pages.css";
+import "../accounts/accounts.css";
+import "./courses.css";
+import { rootUrl } from "../api.js";
+import { topbar } from "../chrome.js";
+import { h, toast } from "../dom.js";
+import { me } from "../accounts/api.js";
+import { courses, urlParts } from "./api.js";
+import { TeacherView } from "./table.js";
+import { studentView } from "./mine.js";
+
+async function start() {
+  const [cid] = urlParts();
+  const back = h("a", { class: "navlink courses-link", href: `${rootUrl()}courses` }, "All courses");
+  const main = h("main", { class: "account-page course-page" }, h("p", { class: "muted" }, "Loading…"));
+  document.body.replaceChildren(topbar({ left: [back] }), h("div", { class: "workspace" }, main));
+  let info, data;
+  try {
+    [info, data] = await Promise.all([me(), courses.get(cid)]);
+  } catch (err) {
+    main.replaceChildren(h("h1", {}, "Course"), h("section", { class: "panel refusal" }, h("p", {}, err.status === 404 ? `No course ${cid} here: ${err.message}` : err.message)));
+    if (err.status !== 404 && err.status !== 403) toast(err.message, 8000);
+    return;
+  }
+  if (data.status && data.students) {
+    main.classList.add("teacher-course");
+    await new TeacherView(cid, main).start(data);
+  } else {
+    main.classList.add("student-course");
+    await studentView(data, main, info.user);
+  }
+}
+
+start();

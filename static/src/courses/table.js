@@ -1,0 +1,188 @@
+// The teacher's view of a course: students × assignments, each cell the step a student's copy
+// is at; each assignment's column header holds its due date and its bulk actions (Distribute,
+// Collect, Autograde, Return) whose progress and failures show above the table.
+import { projectBase } from "../api.js";
+import { h, toast, ask } from "../dom.js";
+import { courses, dueFor, shortDate, stepBadge, gradeUrl, folderUrl, score } from "./api.js";
+import { JobView } from "./jobs.js";
+import { addStudentsDialog, addAssignmentDialog, dueDialog, cellDialog } from "./dialogs.js";
+
+const POLL_MS = 4000;
+const ACTIONS = [
+  ["distribute", "Distribute", "Copy the assignment into every student's project (never overwrites a file they changed)"],
+  ["collect", "Collect", "Take each student's files as they are now (late work is flagged)"],
+  ["autograde", "Autograde", "Run the tests of the collected notebooks"],
+  ["return", "Return", "Put the graded copy with feedback into each student's project"],
+];
+const GRADABLE = new Set(["collected", "graded", "returned"]);
+
+export class TeacherView {
+  constructor(cid, main) {
+    this.cid = cid;
+    this.main = main;
+    this.jobs = h("div", { class: "jobs", "aria-live": "polite" });
+    this.running = new Map(); // aid -> JobView
+    this.seen = "";
+    this.lastRefresh = 0;
+  }
+
+  async start(data) {
+    this.show(data);
+    setInterval(() => document.visibilityState === "visible" && this.refresh(), POLL_MS);
+  }
+
+  async refresh() {
+    this.lastRefresh = Date.now();
+    let data;
+    try {
+      data = await courses.get(this.cid);
+    } catch (err) {
+      if (err.status === 401) return location.reload();
+      if (!this.failed) toast(`Cannot refresh: ${err.message}`, 8000);
+      this.failed = true;
+      return;
+    }
+    this.failed = false;
+    this.show(data);
+  }
+
+  /** Re-draw when the data changed (a poll that changed nothing keeps focus and scroll). */
+  show(data) {
+    const json = JSON.stringify(data);
+    if (json === this.seen) return;
+    this.seen = json;
+    this.data = data;
+    const c = data.course;
+    document.title = `${c.title} · Salvus Local`;
+    const head = h(
+      "div",
+      { class: "course-head" },
+      h("div", { class: "course-heading" }, h("h1", {}, c.title), h("div", { class: "muted course-sub" }, `${data.students.length} students · ${data.assignments.length} assignments`)),
+      h(
+        "div",
+        { class: "course-tools" },
+        h("a", { class: "tool button-link course-files", href: `${projectBase(c.project_id)}files/`, title: "The course project: write and edit the assignment sources there" }, "Course files"),
+        h("a", { class: "tool button-link gradebook", href: courses.gradebookUrl(this.cid), download: `${c.title}-grades.csv`, title: "Every student's total per assignment, as CSV" }, "Grade book (CSV)"),
+        h("button", { class: "tool add-students", onclick: () => addStudentsDialog(this.cid, data.students.map((s) => s.username), () => this.refresh()) }, "Add students"),
+        h("button", { class: "primary add-assignment", onclick: () => addAssignmentDialog(c, data.assignments.map((a) => a.name), () => this.refresh()) }, "Add assignment"),
+      ),
+    );
+    const wrap = h("div", { class: "course-table-wrap" }, this.table(data));
+    // Keep the horizontal scroll position of the table across re-draws.
+    const old = this.main.querySelector(".course-table-wrap");
+    const scrollLeft = old ? old.scrollLeft : 0;
+    this.main.replaceChildren(head, this.jobs, wrap);
+    wrap.scrollLeft = scrollLeft;
+  }
+
+  table(data) {
+    const { students, assignments, status } = data;
+    if (!assignments.length && !students.length) {
+      return h("div", { class: "panel empty-course" }, h("p", {}, "This course has no students and no assignments yet."), h("ol", {}, h("li", {}, "Write an assignment in a folder of the ", h("a", { href: `${projectBase(data.course.project_id)}files/` }, "course project"), "."), h("li", {}, "Add it with ", h("strong", {}, "Add assignment"), " and give it a due date."), h("li", {}, h("strong", {}, "Add students"), ", then ", h("strong", {}, "Distribute"), ".")));
+    }
+    const headRow = h("tr", {}, h("th", { class: "student-col", scope: "col" }, `Student (${students.length})`), ...assignments.map((a) => this.columnHead(a, students, status)));
+    if (!assignments.length) headRow.append(h("th", { class: "no-assignments" }, h("span", { class: "muted" }, "No assignments yet: add one from a folder of the course project.")));
+    const rows = students.map((s) =>
+      h(
+        "tr",
+        { class: "student-row", dataset: { username: s.username } },
+        h(
+          "th",
+          { class: "student-col", scope: "row" },
+          h("div", { class: "student-name" }, s.name || s.username),
+          h("div", { class: "student-sub" }, s.name && s.name !== s.username ? h("span", { class: "muted" }, s.username) : null, s.project_id ? h("a", { class: "student-files", href: `${projectBase(s.project_id)}files/`, title: `${s.username}'s project for this course` }, "files") : null),
+        ),
+        ...assignments.map((a) => this.cell(a, s, (status[s.username] || {})[a.id])),
+      ),
+    );
+    if (!students.length) rows.push(h("tr", {}, h("td", { class: "muted empty", colSpan: assignments.length + 1 }, "No students yet: Add students (from the accounts or a CSV class list).")));
+    return h("table", { class: "course-table" }, h("thead", {}, headRow), h("tbody", {}, ...rows));
+  }
+
+  columnHead(a, students, status) {
+    const steps = students.map((s) => (status[s.username] || {})[a.id] || { state: "none" });
+    const count = (pred) => steps.filter(pred).length;
+    const manual = students.filter((s) => {
+      const st = (status[s.username] || {})[a.id];
+      return st && st.needs_manual && GRADABLE.has(st.state);
+    });
+    const summary = [];
+    const n = students.length;
+    if (n) {
+      const reached = (states) => count((s) => states.includes(s.state));
+      summary.push(`${reached(["distributed", "collected", "graded", "returned"])}/${n} out`);
+      if (a.kind !== "handout") summary.push(`${reached(["collected", "graded", "returned"])} in`, `${reached(["graded", "returned"])} graded`, `${reached(["returned"])} back`);
+      const failed = count((s) => s.state === "failed");
+      if (failed) summary.push(`${failed} failed`);
+    }
+    const job = this.running.get(a.id);
+    const actions = ACTIONS.filter(([act]) => a.kind !== "handout" || act === "distribute");
+    return h(
+      "th",
+      { class: "assignment-col", scope: "col", dataset: { aid: a.id, name: a.name } },
+      h("div", { class: "a-name" }, h("a", { href: folderUrl(this.data.course.project_id, a.name), title: "Edit the source in the course project" }, a.name), a.kind === "handout" ? h("span", { class: "kind-badge" }, "handout") : null, a.max_score ? h("span", { class: "a-max muted" }, ` /${score(a.max_score)}`) : null),
+      h("button", { class: "link-button due-button", title: "Change the due date", onclick: () => dueDialog(this.cid, a, () => this.refresh()) }, a.due ? `Due ${shortDate(a.due)}` : "No due date"),
+      h(
+        "div",
+        { class: "a-actions" },
+        ...actions.map(([act, label, title]) => h("button", { class: "tool a-action", dataset: { action: act }, title, disabled: !!(job && job.active) || !n, onclick: () => this.act(a, act) }, label)),
+      ),
+      job && job.active ? h("progress", { class: "col-progress", max: job.bar.max, value: job.bar.value, "aria-label": `${a.name}: ${job.action}` }) : null,
+      h("div", { class: "a-summary muted" }, summary.join(" · ")),
+      manual.length ? h("a", { class: "grade-next", href: gradeUrl(this.cid, a.id, manual[0].username) }, `Grade by hand (${manual.length})`) : null,
+    );
+  }
+
+  cell(a, s, step) {
+    const st = (step && step.state) || "none";
+    const due = dueFor(a, s.username);
+    const extended = a.extensions && a.extensions[s.username];
+    return h(
+      "td",
+      { class: `step-cell state-${st}`, dataset: { aid: a.id, username: s.username, state: st } },
+      h(
+        "div",
+        { class: "cell-line" },
+        stepBadge(step),
+        GRADABLE.has(st) && a.kind !== "handout" ? h("a", { class: `grade-link${step.needs_manual ? " needs" : ""}`, href: gradeUrl(this.cid, a.id, s.username), title: step.needs_manual ? "Needs grading by hand" : "See and change the grades" }, step.needs_manual ? "Grade" : "✎") : null,
+        h("button", { class: "icon-button cell-menu", title: `Extension and actions for ${s.username}`, "aria-label": `${a.name} for ${s.username}: extension and actions`, onclick: () => cellDialog(this.cid, a, s, (aa, act, who) => this.act(aa, act, who), () => this.refresh()) }, "⋯"),
+      ),
+      extended ? h("div", { class: "extension-note", title: "Extension" }, `ext. ${shortDate(due)}`) : null,
+    );
+  }
+
+  /** Start a bulk action (or one for some students) and follow its job. */
+  async act(a, action, students) {
+    if (action === "collect" && !students) {
+      const open = this.data.students.filter((s) => {
+        const due = dueFor(a, s.username);
+        return due && new Date(due) > new Date();
+      });
+      if (open.length) {
+        const ok = await ask({ title: `Collect ${a.name} now?`, message: `${open.length} of ${this.data.students.length} students still have time (due date or extension not reached). Their work is taken as it is now; collecting again later takes the newer version.`, ok: "Collect now" });
+        if (!ok) return;
+      }
+    }
+    let r;
+    try {
+      r = await courses.act(this.cid, a.id, action, students);
+    } catch (err) {
+      return toast(`Cannot ${action} ${a.name}: ${err.message}`, 8000);
+    }
+    const view = new JobView(this.cid, r.job, action, students ? `${a.name} (${students.join(", ")})` : a.name, () => {
+      // Follow the job in the table too, at most once a second.
+      if (Date.now() - this.lastRefresh < 1000) return;
+      this.seen = ""; // the column's progress bar moved even when no step did
+      this.refresh();
+    });
+    view.active = true;
+    this.running.set(a.id, view);
+    this.jobs.prepend(view.el);
+    this.seen = "";
+    this.show(this.data);
+    await view.follow();
+    view.active = false;
+    this.seen = "";
+    await this.refresh();
+  }
+}
