@@ -3,7 +3,7 @@
 // and "Shared with me" (and, for admins, other people's), and a collaborators dialog.
 import "./style.css";
 import "./pages.css";
-import { projects, projectBase } from "./api.js";
+import { projects, projectBase, rootUrl } from "./api.js";
 import { topbar } from "./chrome.js";
 import { h, toast, ask } from "./dom.js";
 import { me } from "./accounts/api.js";
@@ -54,7 +54,7 @@ class ProjectsPage {
         : [h("h3", {}, "Open a folder on this computer"), h("p", { class: "hint" }, "Its files stay where they are; a git repository is made there if it has none."), open]),
       this.jobs,
     );
-    const main = h("main", { class: "projects-page" }, h("section", { class: "projects-col" }, h("h1", {}, "Projects"), this.tabs, this.list), add);
+    const main = h("main", { class: "projects-page" }, h("section", { class: "projects-col" }, h("h1", {}, "Projects", this.multi ? h("a", { class: "courses-from-projects", href: `${rootUrl()}courses`, title: "Courses you teach or take: assignments, due dates, feedback" }, "Courses") : null), this.tabs, this.list), add);
     document.body.replaceChildren(topbar({}), h("div", { class: "workspace" }, main));
   }
 

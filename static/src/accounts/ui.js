@@ -91,6 +91,7 @@ function userMenu(info) {
       { class: "menu", role: "menu" },
       h("div", { class: "menu-head" }, h("strong", {}, user.name), h("span", { class: "muted" }, ` · ${user.role}`)),
       h("a", { class: "menu-item", href: `${rootUrl()}projects` }, "Projects"),
+      h("a", { class: "menu-item courses-menu-link", href: `${rootUrl()}courses` }, "Courses"),
       h("a", { class: "menu-item", href: `${rootUrl()}settings` }, "Password and API tokens"),
       isTeacher(user) ? h("a", { class: "menu-item teacher-link", href: `${rootUrl()}teacher` }, "Teacher's view") : null,
       signOutForm(),

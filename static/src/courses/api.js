@@ -142,9 +142,10 @@ export function stepBadge(step) {
     badge.setAttribute("aria-label", `failed: ${detail}`);
     badge.addEventListener("click", (ev) => {
       ev.stopPropagation();
-      const open = badge.parentElement.querySelector(".step-message");
+      const anchor = badge.closest(".cell-line") || badge;
+      const open = anchor.parentElement.querySelector(".step-message");
       if (open) open.remove();
-      else badge.after(h("div", { class: "step-message", role: "note" }, detail));
+      else anchor.after(h("div", { class: "step-message", role: "note" }, detail));
     });
   }
   return badge;

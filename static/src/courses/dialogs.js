@@ -22,6 +22,8 @@ export function dialog(title, cls, ...children) {
     ),
   );
   document.body.append(overlay);
+  // Focus inside, so Escape closes it at once.
+  (overlay.querySelector("input, select, textarea") || overlay.querySelector("button")).focus();
   return { el: overlay, close, done };
 }
 

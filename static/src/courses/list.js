@@ -45,7 +45,7 @@ class CoursesPage {
       return;
     }
     this.teacher = isTeacher(info.user);
-    const cols = [h("section", { class: "courses-col" }, this.teacher ? h("h2", {}, "Teaching") : null, this.teacher ? this.teaching : null, h("h2", {}, "Enrolled"), this.enrolled)];
+    const cols = [h("section", { class: "courses-col" }, this.teacher ? h("h2", {}, "Teaching") : null, this.teacher ? this.teaching : null, (this.enrolledHead = h("h2", {}, "Enrolled")), this.enrolled)];
     if (this.teacher) cols.push(this.createForm());
     this.main.replaceChildren(h("h1", {}, "Courses"), h("div", { class: "courses-grid" }, ...cols));
     await this.refresh();
@@ -94,6 +94,8 @@ class CoursesPage {
     const teaching = list.teaching || [];
     const enrolled = list.enrolled || [];
     this.teaching.replaceChildren(...(teaching.length ? teaching.map((c) => card(c, true)) : [h("p", { class: "muted empty" }, "You teach no course yet: create one.")]));
+    // A teacher enrolled nowhere does not need to read so.
+    for (const el of [this.enrolled, this.enrolledHead]) el.hidden = this.teacher && !enrolled.length;
     this.enrolled.replaceChildren(...(enrolled.length ? enrolled.map((c) => card(c, false)) : [h("p", { class: "muted empty" }, "You are not enrolled in a course. Your teacher adds you.")]));
   }
 }

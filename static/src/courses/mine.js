@@ -3,7 +3,25 @@
 // project and to the returned feedback. They see nothing of other students.
 import { projects } from "../api.js";
 import { h } from "../dom.js";
-import { dueFor, shortDate, stepBadge, folderUrl, score } from "./api.js";
+import { dueFor, shortDate, folderUrl, score } from "./api.js";
+
+// A student's words for where their copy is (grading shows only once the work is returned).
+const MY_STATE = {
+  none: ["not handed out", "none"],
+  distributed: ["to do", "distributed"],
+  collected: ["handed in", "collected"],
+  graded: ["handed in", "collected"],
+  returned: ["returned", "returned"],
+  failed: ["problem: ask your teacher", "failed"],
+};
+
+/** The badge of a student's own step: late and the failure message on hover. */
+function myBadge(step, overdue, handout) {
+  const [text, cls] = handout && step.state === "distributed" ? ["handed out", "distributed"] : MY_STATE[step.state] || [step.state, step.state];
+  const late = step.late && step.state !== "distributed" && step.state !== "none";
+  const label = overdue ? "past due" : late ? `${text} (late)` : text;
+  return h("span", { class: `step step-${cls}${late || overdue ? " late" : ""}`, dataset: { state: step.state }, title: step.message || "" }, label);
+}
 
 /** The id of this student's project of the course: from the API, else found among their projects. */
 async function myProject(data, username) {
@@ -48,7 +66,7 @@ export async function studentView(data, main, user) {
           extended ? h("span", { class: "extension-note" }, " (your extension)") : null,
         ),
       ),
-      h("div", { class: "my-state" }, stepBadge(step), returned && step.score != null ? h("div", { class: "my-score" }, score(step.score, step.max_score ?? a.max_score)) : null),
+      h("div", { class: "my-state" }, myBadge(step, overdue, a.kind === "handout"), returned && step.score != null ? h("div", { class: "my-score" }, score(step.score, step.max_score ?? a.max_score)) : null),
       h(
         "div",
         { class: "my-links" },

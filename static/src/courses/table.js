@@ -110,8 +110,8 @@ export class TeacherView {
     const n = students.length;
     if (n) {
       const reached = (states) => count((s) => states.includes(s.state));
-      summary.push(`${reached(["distributed", "collected", "graded", "returned"])}/${n} out`);
-      if (a.kind !== "handout") summary.push(`${reached(["collected", "graded", "returned"])} in`, `${reached(["graded", "returned"])} graded`, `${reached(["returned"])} back`);
+      summary.push(`${reached(["distributed", "collected", "graded", "returned"])}/${n} distributed`);
+      if (a.kind !== "handout") summary.push(`${reached(["collected", "graded", "returned"])} collected`, `${reached(["graded", "returned"])} graded`, `${reached(["returned"])} returned`);
       const failed = count((s) => s.state === "failed");
       if (failed) summary.push(`${failed} failed`);
     }
