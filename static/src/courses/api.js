@@ -120,7 +120,7 @@ export function stepDetail(step) {
   if (!step) return "Not distributed yet";
   const parts = [];
   if (step.state === "failed" && step.message) parts.push(step.message);
-  else if (step.message) parts.push(step.message);
+  else if (step.message && step.message !== "late") parts.push(step.message);
   if (step.collected_at) parts.push(`Collected ${shortDate(step.collected_at)}${step.late ? ", after the due date" : ""}`);
   if (step.needs_manual) parts.push("Needs grading by hand");
   return parts.join(" · ");

@@ -10,10 +10,13 @@ import { courses, dueFor, fromLocalInput, toLocalInput, shortDate } from "./api.
 export function dialog(title, cls, ...children) {
   let resolve;
   const done = new Promise((r) => (resolve = r));
-  const close = () => (overlay.remove(), resolve());
+  // Escape closes it wherever the focus is (a button that was disabled while it worked drops the focus).
+  const onKey = (ev) => ev.key === "Escape" && close();
+  const close = () => (overlay.remove(), document.removeEventListener("keydown", onKey), resolve());
+  document.addEventListener("keydown", onKey);
   const overlay = h(
     "div",
-    { class: "overlay", onclick: (ev) => ev.target === overlay && close(), onkeydown: (ev) => ev.key === "Escape" && close() },
+    { class: "overlay", onclick: (ev) => ev.target === overlay && close() },
     h(
       "div",
       { class: `dialog course-dialog ${cls}`, role: "dialog", "aria-label": title },
@@ -123,8 +126,9 @@ export function addAssignmentDialog(course, existing, onAdded) {
   fetch(`${base}api/contents?content=1`, { credentials: "same-origin", headers: { Accept: "application/json" } })
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`${r.status}`))))
     .then((model) => {
-      const taken = new Set(existing);
-      const dirs = (model.content || []).filter((e) => e.type === "directory" && !e.name.startsWith(".") && !taken.has(e.name)).map((e) => e.name).sort();
+      // collected/, autograded/ and feedback/ are where the course writes; never assignments.
+      const taken = new Set([...existing, "collected", "autograded", "feedback"]);
+      const dirs = (model.content || []).filter((e) => e.type === "directory" && !e.name.startsWith(".") && !taken.has(e.name.toLowerCase())).map((e) => e.name).sort();
       name.replaceChildren(
         ...(dirs.length ? [h("option", { value: "" }, "Choose a folder…"), ...dirs.map((d) => h("option", { value: d }, `${d}/`))] : [h("option", { value: "" }, "No new folder in the course project")]),
       );

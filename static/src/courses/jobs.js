@@ -66,6 +66,8 @@ export class JobView {
     this.failures.replaceChildren(
       ...failed.map((r) => h("li", { class: "job-failure" }, r.username ? h("strong", {}, `${r.username}: `) : null, r.message || "failed")),
       ...skipped.filter((r) => r.message).map((r) => h("li", { class: "job-skipped" }, h("strong", {}, `${r.username}: `), `skipped, ${r.message}`)),
+      // Distributing again keeps what students changed: say so, it is what a teacher worries about.
+      ...results.filter((r) => r.status === "ok" && /kept/.test(r.message || "")).map((r) => h("li", { class: "job-kept" }, h("strong", {}, `${r.username}: `), r.message)),
     );
   }
 }

@@ -14,6 +14,7 @@ const ACTIONS = [
   ["autograde", "Autograde", "Run the tests of the collected notebooks"],
   ["return", "Return", "Put the graded copy with feedback into each student's project"],
 ];
+const plural = (n, one) => `${n} ${one}${n === 1 ? "" : "s"}`;
 const GRADABLE = new Set(["collected", "graded", "returned"]);
 
 export class TeacherView {
@@ -57,7 +58,7 @@ export class TeacherView {
     const head = h(
       "div",
       { class: "course-head" },
-      h("div", { class: "course-heading" }, h("h1", {}, c.title), h("div", { class: "muted course-sub" }, `${data.students.length} students · ${data.assignments.length} assignments`)),
+      h("div", { class: "course-heading" }, h("h1", {}, c.title), h("div", { class: "muted course-sub" }, `${plural(data.students.length, "student")} · ${plural(data.assignments.length, "assignment")}`)),
       h(
         "div",
         { class: "course-tools" },
