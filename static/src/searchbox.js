@@ -46,7 +46,7 @@ export class SearchBox {
     this.input = h("input", {
       type: "search",
       class: "search-input",
-      placeholder: "Search computations  /",
+      placeholder: "Search work and chat  /",
       "aria-label": "Search past computations and chat messages in all projects",
       autocomplete: "off",
       spellcheck: false,

@@ -40,7 +40,7 @@ export class ChatPanel {
     this.el = h(
       "aside",
       { class: "chat-panel", "aria-label": "Chat", hidden: true },
-      h("header", { class: "chat-head" }, h("strong", { class: "chat-title" }, "Chat"), this.tabs, h("button", { type: "button", class: "icon-button chat-close", title: "Close chat (Esc)", "aria-label": "Close chat", onclick: () => this.state.close() }, "×")),
+      h("header", { class: "chat-head" }, (this.title = h("strong", { class: "chat-title" }, "Chat")), this.tabs, h("button", { type: "button", class: "icon-button chat-close", title: "Close chat (Esc)", "aria-label": "Close chat", onclick: () => this.state.close() }, "×")),
       this.list,
       form,
     );
@@ -90,6 +90,7 @@ export class ChatPanel {
   renderTabs() {
     const chats = this.state.chats();
     this.tabs.hidden = chats.length < 2;
+    this.title.textContent = chats.length < 2 ? "Project chat" : "Chat";
     this.tabs.replaceChildren(
       ...chats.map((path) => {
         const n = this.state.unread(path).count;
