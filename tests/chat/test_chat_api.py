@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+import websocket
 
 from salvus_local.chat import MAX_BODY
 from tests.accounts.conftest import ws_status
@@ -167,3 +168,24 @@ def test_single_user_chat_is_yours(server, prefix: str) -> None:
     assert r.json()["author"] == {"name": "you", "display_name": "You"} and r.json()["mentions"] == []
     assert server.get(f"{prefix}/api/chat/members").json()["members"] == [{"name": "you", "display_name": "You"}]
     assert server.delete(f"{prefix}/api/chat/{r.json()['id']}").status_code == 204
+
+
+def test_a_collaborator_taken_off_gets_no_more_events(multi) -> None:
+    from tests.accounts.conftest import make_user
+
+    owner, guest = make_user(multi, prefix="own"), make_user(multi, prefix="gst")
+    project = owner.home()
+    owner.put(f"/api/projects/{project}/collaborators/{guest.name}", json={"role": "viewer"})
+    ws = guest.ws(f"/p/{project}/api/chat/ws")
+    try:
+        next_event(ws, "hello")
+        owner.post(f"/p/{project}/api/chat", json={"body": "still here"})
+        assert next_event(ws, "message")["message"]["body"] == "still here"
+        assert owner.delete(f"/api/projects/{project}/collaborators/{guest.name}").status_code == 204
+        owner.post(f"/p/{project}/api/chat", json={"body": "secret plans"})
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            while True:
+                assert "secret plans" not in ws.recv()
+    finally:
+        ws.close()
+    assert guest.get(f"/p/{project}/api/chat").status_code == 404

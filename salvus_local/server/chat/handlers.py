@@ -111,9 +111,23 @@ def notifications() -> Response:
     return jsonify(chat().notifications(_me()))
 
 
+def _still_member(project_id: str) -> Any:
+    """A check, for the socket's life, that its person still has a role in the project (taken off: it closes).
+
+    Asked before each event is sent (one indexed query), so nothing said after the removal reaches them.
+    """
+    accounts = getattr(current_app.extensions["salvus"].auth, "accounts", None)
+    identity = g.get("identity")
+    if accounts is None or identity is None or not identity.user:
+        return lambda: True
+    user = identity.user
+    return lambda: accounts.members.role(user, project_id) is not None
+
+
 def chat_socket(ws: Any, project_id: str | None = None) -> None:
     """Push this project's chat events (and this person's mentions) until the socket closes."""
     manager, pid, me = chat(), _pid(project_id), _me()
+    member = _still_member(pid)
     client = LockedSocket(ws)
     sub = Subscriber(pid, me.id)
     manager.hub.add(sub)
@@ -122,6 +136,9 @@ def chat_socket(ws: Any, project_id: str | None = None) -> None:
         while client.connected and not sub.dropped:
             event = sub.next(timeout=0.5)
             if event is not None:
+                if event["type"] != "mention" and not member():  # removed from the project meanwhile
+                    client.close(1008, "You are no longer a member of this project")
+                    break
                 client.send(json.dumps(event))
                 continue
             raw = client.receive(timeout=0)
