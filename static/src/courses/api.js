@@ -28,8 +28,9 @@ export const courses = {
   /** {id, action, state, done, total, results: [{username, status, message}]} */
   job: (cid, job) => rootApi("GET", `${C(cid)}/jobs/${U(job)}`),
   submission: (cid, aid, username) => rootApi("GET", `${A(cid, aid)}/submissions/${U(username)}`),
-  /** {points?, comment?} → the updated cell */
-  grade: (cid, aid, username, gradeId, body) => rootApi("PUT", `${A(cid, aid)}/submissions/${U(username)}/grades/${U(gradeId)}`, body),
+  /** {points?, comment?} → the updated cell; notebook: its path (a grade id may be in several notebooks) */
+  grade: (cid, aid, username, gradeId, body, notebook) =>
+    rootApi("PUT", `${A(cid, aid)}/submissions/${U(username)}/grades/${U(gradeId)}${notebook ? `?notebook=${U(notebook)}` : ""}`, body),
   gradebookUrl: (cid) => `${rootUrl()}${C(cid)}/gradebook.csv`,
 };
 

@@ -143,7 +143,7 @@ class GradePage {
       // One save at a time per cell, in order: a quick second change never lands before the first.
       saving = saving.then(async () => {
         try {
-          const updated = await courses.grade(this.cid, this.aid, this.username, c.grade_id, body);
+          const updated = await courses.grade(this.cid, this.aid, this.username, c.grade_id, body, nb.path);
           Object.assign(c, updated || body);
           setState("saved", "Saved");
           this.updateTotal();
