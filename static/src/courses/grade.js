@@ -8,6 +8,7 @@ import "../style.css";
 import "../pages.css";
 import "../accounts/accounts.css";
 import "./courses.css";
+import { rootApi, encodePath } from "../api.js";
 import { topbar } from "../chrome.js";
 import { h, toast } from "../dom.js";
 import { renderMarkdown, joinText, typesetMath } from "../render.js";
@@ -38,7 +39,34 @@ class GradePage {
       return;
     }
     this.sub = sub;
+    this.context = await this.readNotebooks();
     this.draw();
+  }
+
+  /**
+   * The whole graded notebooks (path -> nbformat JSON) from the course project, so each question shows
+   * with its instructions and the student's solution cells around it; {} when they cannot be read.
+   */
+  async readNotebooks() {
+    const pid = this.course.course.project_id;
+    const name = this.assignment.name;
+    const out = {};
+    await Promise.all(
+      (this.sub.notebooks || []).map(async (nb) => {
+        for (const folder of ["autograded", "collected"]) {
+          try {
+            const model = await rootApi("GET", `p/${encodeURIComponent(pid)}/api/contents/${encodePath(`${folder}/${name}/${this.username}/${nb.path}`)}?type=notebook`);
+            if (model && model.content && Array.isArray(model.content.cells)) {
+              out[nb.path] = model.content;
+              return;
+            }
+          } catch {
+            // Not there (not autograded yet): try the collected copy, else show the graded cells alone.
+          }
+        }
+      }),
+    );
+    return out;
   }
 
   get assignment() {
@@ -89,9 +117,53 @@ class GradePage {
       ),
     );
     const warnings = (sub.warnings || []).length ? h("div", { class: "panel grade-warnings", role: "note" }, h("strong", {}, "Warnings"), h("ul", {}, ...sub.warnings.map((w) => h("li", {}, w)))) : null;
-    const books = (sub.notebooks || []).map((nb) => h("section", { class: "grade-notebook" }, h("h2", {}, nb.path), ...(nb.cells.length ? nb.cells.map((c) => this.cellView(nb, c)) : [h("p", { class: "muted" }, "No graded cells in this notebook.")])));
-    this.main.replaceChildren(head, warnings, ...(books.length ? books : [h("p", { class: "panel muted" }, "Nothing was collected from this student.")]));
+    const books = (sub.notebooks || []).map((nb) => h("section", { class: "grade-notebook" }, h("h2", {}, nb.path), ...this.notebookView(nb)));
+    this.main.replaceChildren(...[head, warnings].filter(Boolean), ...(books.length ? books : [h("p", { class: "panel muted" }, "Nothing was collected from this student.")]));
     typesetMath(this.main);
+  }
+
+  /** The graded cells of a notebook in the order of the whole notebook, with the other cells as context. */
+  notebookView(nb) {
+    const full = this.context[nb.path];
+    if (!nb.cells.length) return [h("p", { class: "muted" }, "No graded cells in this notebook.")];
+    if (!full) return nb.cells.map((c) => this.cellView(nb, c));
+    const graded = new Map(nb.cells.map((c) => [c.grade_id, c]));
+    const shown = new Set();
+    const views = [];
+    for (const cell of full.cells) {
+      const meta = (cell.metadata && cell.metadata.nbgrader) || {};
+      const c = graded.get(meta.grade_id);
+      if (c && !shown.has(c.grade_id)) {
+        shown.add(c.grade_id);
+        views.push(this.cellView(nb, c));
+      } else views.push(this.contextView(cell, meta));
+    }
+    // A graded cell the notebook lacks still gets its grade box.
+    for (const c of nb.cells) if (!shown.has(c.grade_id)) views.push(this.cellView(nb, c));
+    return views;
+  }
+
+  /** A cell that is not graded: instructions, or (solution cells) the student's answer that tests check. */
+  contextView(cell, meta) {
+    const body = h("div", { class: "answer" });
+    const source = joinText(cell.source);
+    if (cell.cell_type === "markdown") body.append(h("div", { class: "markdown-rendered" }, renderMarkdown(source, false)));
+    else if (cell.cell_type === "code") {
+      if (!source.trim() && !(cell.outputs || []).length) return h("div", { class: "context-cell empty-cell" });
+      body.append(codeBlock(source));
+      if (cell.outputs && cell.outputs.length) {
+        const out = new OutputArea({ trusted: false });
+        out.set(cell.outputs);
+        body.append(out.el);
+      }
+    } else body.append(h("pre", { class: "code-source" }, source));
+    const solution = meta.solution && !meta.grade;
+    return h(
+      "div",
+      { class: `context-cell${solution ? " solution-cell" : ""}`, dataset: meta.grade_id ? { gradeId: meta.grade_id } : {} },
+      solution ? h("div", { class: "cell-head" }, h("code", { class: "grade-id" }, meta.grade_id), h("span", { class: "kind-badge solution-badge" }, "student's answer")) : null,
+      body,
+    );
   }
 
   cellView(nb, c) {

@@ -70,14 +70,16 @@ export async function studentView(data, main, user) {
       h(
         "div",
         { class: "my-links" },
-        has && pid ? h("a", { class: "primary button-link open-files", href: folderUrl(pid, a.name) }, "Open my files") : h("span", { class: "muted" }, has ? "Your project is not listed" : "Not handed out yet"),
-        returned && pid ? h("a", { class: "tool button-link feedback-link", href: folderUrl(pid, `${a.name}/feedback`) }, "Feedback") : null,
+        // Once returned, the feedback is what to open first.
+        returned && pid ? h("a", { class: "primary button-link feedback-link", href: folderUrl(pid, `${a.name}/feedback`) }, "Feedback") : null,
+        has && pid ? h("a", { class: `${returned ? "tool" : "primary"} button-link open-files`, href: folderUrl(pid, a.name) }, "Open my files") : h("span", { class: "muted" }, has ? "Your project is not listed" : "Not handed out yet"),
       ),
     );
   });
-  main.replaceChildren(
+  const parts = [
     h("div", { class: "course-head" }, h("div", { class: "course-heading" }, h("h1", {}, c.title), h("div", { class: "muted course-sub" }, `Teacher: ${c.teacher}`))),
     rows.length ? h("div", { class: "my-assignments" }, ...rows) : h("p", { class: "muted" }, "Your teacher has not handed out anything yet."),
     pid ? h("p", { class: "hint" }, "Your work is saved in ", h("a", { href: folderUrl(pid, "") }, "your project of this course"), "; your teacher collects it at the due date. Keep working in the same files.") : null,
-  );
+  ];
+  main.replaceChildren(...parts.filter(Boolean));
 }
