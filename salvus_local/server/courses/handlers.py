@@ -11,7 +11,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from salvus_local.courses import Courses, actions
+from salvus_local.courses import Courses, actions, grades
+from salvus_local.courses.autograde import autograde
+from salvus_local.courses.feedback import return_one
 from salvus_local.server.errors import APIError, get_json_body
 
 from .jobs import CourseJobs
@@ -122,13 +124,56 @@ def _plan(cm: Courses, course: dict[str, Any], assignment: dict[str, Any], actio
         return (lambda s: actions.distribute(cm, assignment, s, version)), prepare, 4
     if action == "collect":
         return (lambda s: actions.collect(cm, assignment, s, course)), None, 4
-    raise APIError(501, f"{action} is not available yet")
+    if action == "autograde":
+        source: dict[str, bytes] = {}
+        executor = _executor()
+
+        def prepare_source() -> None:
+            source.update(cm.files.read_tree(course["project_id"], assignment["name"]))
+
+        def step(s: dict[str, Any]) -> tuple[str, str]:
+            return autograde(cm, course, assignment, s, source, executor.run)
+
+        return step, prepare_source, _grade_workers()
+    return (lambda s: return_one(cm, course, assignment, s)), None, 4
+
+
+def _executor() -> Any:
+    services = _services()
+    if getattr(services, "course_executor", None) is None:
+        from .executor import CellExecutor
+
+        services.course_executor = CellExecutor(services.config, services.kernels)
+    return services.course_executor
+
+
+def _grade_workers() -> int:
+    """Submissions graded at once: the setting, else one per core (at least 2: a session waits on I/O too)."""
+    return int(_services().config.grade_workers) or max(2, os.cpu_count() or 2)
 
 
 def get_job(cid: str, job_id: str) -> Response:
     """Progress and per-student results of a bulk action."""
     courses().course_for(cid, me())
     return jsonify(jobs().get(cid, job_id))
+
+
+def get_submission(cid: str, aid: str, username: str) -> Response:
+    """One student's graded cells for manual grading."""
+    return jsonify(grades.submission(courses(), cid, me(), aid, username))
+
+
+def put_grade(cid: str, aid: str, username: str, grade_id: str) -> Response:
+    """Manual ``{points?, comment?}`` of one graded cell (``?notebook=`` when the id is in several)."""
+    body = get_json_body(required=True) or {}
+    return jsonify(grades.set_grade(courses(), cid, me(), aid, username, grade_id, body, request.args.get("notebook")))
+
+
+def gradebook(cid: str) -> Response:
+    """The grade book as CSV."""
+    text = grades.gradebook_csv(courses(), cid, me())
+    return Response(text, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="gradebook-{cid}.csv"'})
 
 
 _C = "/api/courses/<cid>"
@@ -142,6 +187,9 @@ ROUTES = [
     (f"{_C}/assignments", add_assignment, ["POST"]),
     (_A, patch_assignment, ["PATCH"]),
     (f"{_C}/jobs/<job_id>", get_job, ["GET"]),
+    (f"{_A}/submissions/<username>", get_submission, ["GET"]),
+    (f"{_A}/submissions/<username>/grades/<grade_id>", put_grade, ["PUT"]),
+    (f"{_C}/gradebook.csv", gradebook, ["GET"]),
 ]
 for rule, view, methods in ROUTES:
     bp.add_url_rule(rule, view_func=view, methods=methods)
