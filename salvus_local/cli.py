@@ -296,6 +296,16 @@ def _add_client_commands() -> None:
 _add_client_commands()
 
 
+def _add_course_commands() -> None:
+    """Mount `salvus-local course ...` (a teacher's course actions against a running multi-user server)."""
+    from salvus_local.client_cli.course import course
+
+    cli.add_command(course)
+
+
+_add_course_commands()
+
+
 def _add_sync_commands() -> None:
     """Mount `salvus-local sync ...` (clone, link, push, pull, status) when salvus_sync is installed."""
     try:

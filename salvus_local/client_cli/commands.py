@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import nbformat
 
 from salvus_local.config import default_data_dir
 
@@ -61,6 +60,8 @@ def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code
 
 def _run_notebook(server: str | None, data_dir: str | None, kernel: str | None, path: Path, output: Path) -> int:
     """Run every code cell in order (stopping at the first error); write the executed notebook."""
+    import nbformat  # imported here: it costs seconds, and every salvus-local command imports this module
+
     try:
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as exc:
