@@ -106,6 +106,15 @@ def test_a_message_appears_live_for_the_other_user(pages: tuple[object, object],
     SHOTS.mkdir(parents=True, exist_ok=True)
     b.screenshot(path=str(SHOTS / "chat-desktop.png"))
 
+    # The "@" tab lists the messages that mention him (in every project), each a link to its chat.
+    b.locator(".chat-tab-mentions").click()
+    mention = b.locator(".chat-mention").first
+    expect(mention).to_contain_text("what is")
+    expect(mention).to_have_attribute("href", re.compile(rf"/notebooks/{re.escape(pair.notebook)}#chat=\d+$"))
+    expect(b.locator(".chat-compose")).to_be_hidden()
+    b.locator(".chat-tab").first.click()
+    expect(b.locator(".chat-compose")).to_be_visible()
+
 
 def test_markup_in_messages_stays_inert(pages: tuple[object, object], pair: Pair) -> None:
     a, b = pages

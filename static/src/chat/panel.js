@@ -5,10 +5,10 @@
 import { ask, h, toast } from "../dom.js";
 import { chatApi } from "./api.js";
 import { MentionComplete } from "./complete.js";
-import { colorOf, renderBody, when } from "./body.js";
+import { messageItem } from "./message.js";
+import { MentionsView } from "./mentions.js";
 
-const MAX_BODY = 20_000;
-const GROUP_MS = 5 * 60_000; // messages of one author this close together share one header
+export const MAX_BODY = 20_000;
 
 const leaf = (path) => path.split("/").pop();
 
@@ -30,13 +30,13 @@ export class ChatPanel {
     this.complete = new MentionComplete(this.input, () => this.state.members.filter((m) => !this.state.me || m.name !== this.state.me.name));
     this.counter = h("span", { class: "chat-counter" });
     this.send = h("button", { type: "submit", class: "primary chat-send", title: "Send (Enter)" }, "Send");
-    const form = h(
+    const form = (this.form = h(
       "form",
       { class: "chat-compose", onsubmit: (ev) => (ev.preventDefault(), this.post()) },
       this.complete.list,
       this.input,
       h("div", { class: "chat-compose-foot" }, h("span", { class: "chat-hint" }, "Enter sends · Shift+Enter new line"), this.counter, this.send),
-    );
+    ));
     this.el = h(
       "aside",
       { class: "chat-panel", "aria-label": "Chat", hidden: true },
@@ -69,6 +69,7 @@ export class ChatPanel {
   }
 
   open(jumpTo = null) {
+    if (jumpTo && this.mentions) this.choose(this.path);
     this.el.hidden = false;
     this.place();
     document.body.classList.add("chat-open");
@@ -89,8 +90,10 @@ export class ChatPanel {
 
   renderTabs() {
     const chats = this.state.chats();
-    this.tabs.hidden = chats.length < 2;
-    this.title.textContent = chats.length < 2 ? "Project chat" : "Chat";
+    const mentions = this.state.multiUser();
+    this.tabs.hidden = chats.length < 2 && !mentions;
+    this.title.textContent = this.tabs.hidden ? "Project chat" : "Chat";
+    const unreadMentions = this.state.mentionsUnread;
     this.tabs.replaceChildren(
       ...chats.map((path) => {
         const n = this.state.unread(path).count;
@@ -100,25 +103,45 @@ export class ChatPanel {
             type: "button",
             role: "tab",
             class: "chat-tab",
-            "aria-selected": String(path === this.path),
+            "aria-selected": String(!this.mentions && path === this.path),
             title: path ? `Chat about ${path}` : "The project's chat",
             onclick: () => this.choose(path),
           },
           path ? leaf(path) : "Project",
-          n && path !== this.path ? h("span", { class: "chat-tab-count" }, String(n)) : null,
+          n && (this.mentions || path !== this.path) ? h("span", { class: "chat-tab-count" }, String(n)) : null,
         );
       }),
+      mentions
+        ? h(
+            "button",
+            { type: "button", role: "tab", class: "chat-tab chat-tab-mentions", "aria-selected": String(Boolean(this.mentions)), title: "Messages that mention you, in every project", onclick: () => this.showMentions() },
+            "@",
+            h("span", { class: "chat-tab-label" }, " Mentions"),
+            unreadMentions ? h("span", { class: "chat-tab-count mention" }, String(unreadMentions)) : null,
+          )
+        : null,
     );
   }
 
+  /** The "@" tab: mentions of me in every project; no composer there. */
+  showMentions() {
+    this.mentions = true;
+    this.form.hidden = true;
+    this.renderTabs();
+    new MentionsView(this.state).render(this.list);
+  }
+
   choose(path) {
-    if (path === this.path) return;
+    if (path === this.path && !this.mentions) return;
     this.path = path;
+    this.mentions = false;
+    this.form.hidden = false;
     this.renderTabs();
     this.load();
   }
 
   async load(jumpTo = null) {
+    if (this.mentions) return this.showMentions();
     const path = this.path;
     this.list.replaceChildren(h("div", { class: "chat-empty" }, "Loading…"));
     let page;
@@ -173,75 +196,7 @@ export class ChatPanel {
   }
 
   item(m, prev) {
-    const mine = this.state.me && m.author.name === this.state.me.name;
-    const grouped = prev && prev.author.name === m.author.name && new Date(m.time) - new Date(prev.time) < GROUP_MS;
-    const names = new Set(this.state.members.map((p) => p.name.toLowerCase()));
-    const me = this.state.me ? this.state.me.name.toLowerCase() : "";
-    const tools = mine
-      ? h(
-          "span",
-          { class: "chat-tools" },
-          h("button", { type: "button", class: "chat-tool", title: "Edit", onclick: () => this.edit(m) }, "Edit"),
-          h("button", { type: "button", class: "chat-tool", title: "Delete", onclick: () => this.remove(m) }, "Delete"),
-        )
-      : null;
-    return h(
-      "article",
-      {
-        class: `chat-msg${mine ? " mine" : ""}${grouped ? " grouped" : ""}${m.mentions.includes(me) ? " mentions-me" : ""}`,
-        "data-id": String(m.id),
-      },
-      h("div", { class: "chat-avatar", style: `background:${colorOf(m.author.name)}`, "aria-hidden": "true" }, (m.author.display_name || m.author.name).slice(0, 1).toUpperCase()),
-      h(
-        "div",
-        { class: "chat-main" },
-        h(
-          "div",
-          { class: "chat-meta" },
-          h("strong", { class: "chat-author" }, m.author.display_name),
-          h("time", { datetime: m.time, title: new Date(m.time).toLocaleString() }, when(m.time)),
-          m.edited && !grouped ? h("span", { class: "chat-edited", title: `Edited ${new Date(m.edited).toLocaleString()}` }, "edited") : null,
-        ),
-        this.editing === m.id ? this.editor(m) : renderBody(m.body, names, me),
-        grouped && m.edited ? h("span", { class: "chat-edited", title: `Edited ${new Date(m.edited).toLocaleString()}` }, "edited") : null,
-      ),
-      this.editing === m.id ? null : tools,
-    );
-  }
-
-  /** Inline editor of one of my messages (kept across re-renders by live updates). */
-  editor(m) {
-    const area = h("textarea", { class: "chat-input chat-edit-input", "aria-label": "Edit the message", maxLength: MAX_BODY });
-    area.value = this.draft ?? m.body;
-    area.addEventListener("input", () => (this.draft = area.value));
-    const done = () => {
-      this.editing = null;
-      this.draft = null;
-      this.render();
-    };
-    const save = async () => {
-      if (!area.value.trim()) return toast("A message cannot be empty; delete it instead.");
-      try {
-        if (area.value !== m.body) await chatApi.edit(m.id, area.value);
-        done();
-      } catch (err) {
-        toast(`Not saved: ${err.message}`, 6000);
-      }
-    };
-    area.addEventListener("keydown", (ev) => {
-      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) (ev.preventDefault(), save());
-      if (ev.key === "Escape") (ev.preventDefault(), ev.stopPropagation(), done());
-    });
-    requestAnimationFrame(() => {
-      area.style.height = `${Math.min(area.scrollHeight + 2, 220)}px`;
-      area.focus();
-    });
-    return h(
-      "div",
-      { class: "chat-edit" },
-      area,
-      h("div", { class: "chat-edit-buttons" }, h("button", { type: "button", class: "tool", onclick: done }, "Cancel"), h("button", { type: "button", class: "primary", onclick: save }, "Save")),
-    );
+    return messageItem(this, m, prev);
   }
 
   scrollDown() {
@@ -253,9 +208,10 @@ export class ChatPanel {
   }
 
   event(ev) {
-    if (ev.type === "counts" || ev.type === "hello") this.renderTabs();
+    if (ev.type === "counts" || ev.type === "hello" || ev.type === "mentions") this.renderTabs();
+    if (ev.type === "mention" && this.mentions && this.isOpen()) this.showMentions();
     if (ev.type === "reconnected" && this.isOpen()) this.load();
-    if (!["message", "edited", "deleted"].includes(ev.type)) return;
+    if (!["message", "edited", "deleted"].includes(ev.type) || this.mentions) return;
     const path = ev.type === "deleted" ? ev.path : ev.message.path;
     if (path !== this.path) return;
     const stick = this.nearBottom();
@@ -269,7 +225,7 @@ export class ChatPanel {
 
   /** Mark the shown chat read up to its last message, when someone can see it. */
   markRead() {
-    if (!this.isOpen() || document.hidden || !this.messages.length) return;
+    if (!this.isOpen() || this.mentions || document.hidden || !this.messages.length) return;
     const last = this.messages[this.messages.length - 1].id;
     if (last <= (this.readUpTo || 0) && !this.state.unread(this.path).count) return;
     this.readUpTo = last;

@@ -6,6 +6,7 @@ import "katex/dist/katex.min.css";
 import "./chat.css";
 import { h, toast } from "../dom.js";
 import { ChatSocket } from "./socket.js";
+import { chatApi } from "./api.js";
 
 const PAGES = new Set(["starter", "files", "notebook", "edit", "terminal"]);
 const FILE_PAGES = new Set(["notebook", "edit"]);
@@ -27,6 +28,7 @@ export class ChatState {
     this.me = null;
     this.members = [];
     this.counts = new Map(); // chat key ("" = project) → {count, mentions}
+    this.mentionsUnread = 0; // unread messages mentioning me, in every project
     this.listeners = new Set();
     this.panel = null;
     this.socket = new ChatSocket((ev) => this.event(ev), () => this.emit({ type: "reconnected" }));
@@ -47,6 +49,21 @@ export class ChatState {
     return this.counts.get(path || "") || { count: 0, mentions: 0 };
   }
 
+  /** Whether there are other people to talk to (accounts), so mentions mean something. */
+  multiUser() {
+    return Boolean(this.me && this.me.name !== "you");
+  }
+
+  setMentions(n) {
+    this.mentionsUnread = n;
+    this.emit({ type: "mentions" });
+  }
+
+  /** Unread mentions in every project (for the panel's "@" tab). */
+  refreshMentions() {
+    if (this.multiUser()) chatApi.notifications().then((n) => this.setMentions(n.unread_mentions || 0), () => {});
+  }
+
   setCounts(chats) {
     this.counts = new Map(chats.map((c) => [c.path || "", { count: c.count, mentions: c.mentions }]));
     this.emit({ type: "counts" });
@@ -59,6 +76,8 @@ export class ChatState {
       this.members = ev.members || [];
     }
     if (ev.type === "hello" || ev.type === "unread") this.setCounts(ev.chats || []);
+    // Reading a chat may read mentions too; a new mention adds one.
+    if (ev.type === "hello" || ev.type === "mention" || (ev.type === "unread" && this.mentionsUnread)) this.refreshMentions();
     if (ev.type === "mention" && !this.shows(ev.message)) {
       const who = ev.message.author.display_name;
       toast(`${who} mentioned you in ${ev.message.path || "a project chat"}`, 6000);
