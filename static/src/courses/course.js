@@ -12,23 +12,33 @@ import { courses, urlParts } from "./api.js";
 import { TeacherView } from "./table.js";
 import { studentView } from "./mine.js";
 
+/** The page's frame: the top bar (its Files and Terminal lead to project, when given) and the main area. */
+function frame(main, project) {
+  // The top bar's project links follow <body data-project>: the course project for the teacher, the
+  // student's own project of the course for a student.
+  if (project) document.body.dataset.project = project;
+  const back = h("a", { class: "navlink courses-link", href: `${rootUrl()}courses` }, "All courses");
+  document.body.replaceChildren(topbar({ left: [back] }), h("div", { class: "workspace" }, main));
+}
+
 async function start() {
   const [cid] = urlParts();
-  const back = h("a", { class: "navlink courses-link", href: `${rootUrl()}courses` }, "All courses");
-  const main = h("main", { class: "account-page course-page" }, h("p", { class: "muted" }, "Loading…"));
-  document.body.replaceChildren(topbar({ left: [back] }), h("div", { class: "workspace" }, main));
+  const main = h("main", { class: "account-page course-page" });
   let info, data;
   try {
     [info, data] = await Promise.all([me(), courses.get(cid)]);
   } catch (err) {
+    frame(main);
     main.replaceChildren(h("h1", {}, "Course"), h("section", { class: "panel refusal" }, h("p", {}, err.status === 404 ? `No course ${cid} here: ${err.message}` : err.message)));
     if (err.status !== 404 && err.status !== 403) toast(err.message, 8000);
     return;
   }
   if (data.status && data.students) {
+    frame(main, data.course.project_id);
     main.classList.add("teacher-course");
     await new TeacherView(cid, main).start(data);
   } else {
+    frame(main, data.project_id);
     main.classList.add("student-course");
     await studentView(data, main, info.user);
   }

@@ -28,13 +28,18 @@ class GradePage {
   }
 
   async start() {
-    this.main = h("main", { class: "account-page grade-page" }, h("p", { class: "muted" }, "Loading…"));
-    const back = h("a", { class: "navlink courses-link", href: courseUrl(this.cid) }, "Back to the course");
-    document.body.replaceChildren(topbar({ left: [back] }), h("div", { class: "workspace" }, this.main));
+    this.main = h("main", { class: "account-page grade-page" });
+    const frame = (project) => {
+      if (project) document.body.dataset.project = project; // the top bar's Files: the course project
+      const back = h("a", { class: "navlink courses-link", href: courseUrl(this.cid) }, "Back to the course");
+      document.body.replaceChildren(topbar({ left: [back] }), h("div", { class: "workspace" }, this.main));
+    };
     let sub;
     try {
       [sub, this.course] = await Promise.all([courses.submission(this.cid, this.aid, this.username), courses.get(this.cid)]);
+      frame(this.course.course.project_id);
     } catch (err) {
+      frame();
       this.main.replaceChildren(h("h1", {}, "Grading"), h("section", { class: "panel refusal" }, h("p", {}, err.message)));
       return;
     }

@@ -29,6 +29,7 @@ export class TeacherView {
 
   async start(data) {
     this.show(data);
+    for (const entry of this.stored) this.follow(entry);
     setInterval(() => document.visibilityState === "visible" && this.refresh(), POLL_MS);
   }
 
@@ -170,19 +171,41 @@ export class TeacherView {
     } catch (err) {
       return toast(`Cannot ${action} ${a.name}: ${err.message}`, 8000);
     }
-    const view = new JobView(this.cid, r.job, action, students ? `${a.name} (${students.join(", ")})` : a.name, () => {
+    await this.follow({ aid: a.id, job: r.job, action, name: students ? `${a.name} (${students.join(", ")})` : a.name });
+  }
+
+  // Jobs being followed, kept in this tab's sessionStorage: a reload (or the grading page and back)
+  // picks their progress up again.
+  get stored() {
+    try {
+      return JSON.parse(sessionStorage.getItem(`salvus.course-jobs.${this.cid}`) || "[]");
+    } catch {
+      return [];
+    }
+  }
+
+  set stored(list) {
+    sessionStorage.setItem(`salvus.course-jobs.${this.cid}`, JSON.stringify(list));
+  }
+
+  /** Follow a job ({aid, job, action, name}) until it ends, in the jobs list and its column. */
+  async follow(entry) {
+    const { aid, job, action, name } = entry;
+    if (!this.stored.some((e) => e.job === job)) this.stored = [...this.stored, entry];
+    const view = new JobView(this.cid, job, action, name, () => {
       // Follow the job in the table too, at most once a second.
       if (Date.now() - this.lastRefresh < 1000) return;
       this.seen = ""; // the column's progress bar moved even when no step did
       this.refresh();
     });
     view.active = true;
-    this.running.set(a.id, view);
+    this.running.set(aid, view);
     this.jobs.prepend(view.el);
     this.seen = "";
     this.show(this.data);
     await view.follow();
     view.active = false;
+    this.stored = this.stored.filter((e) => e.job !== job);
     this.seen = "";
     await this.refresh();
   }
