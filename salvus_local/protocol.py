@@ -110,6 +110,8 @@ class Verb:
     HELLO = "hello"          # listener → client, unsigned: {nonce, pid, kernel}
     START = "start"          # client → forker: fork a kernel; the connection becomes its channel
     STARTED = "started"      # child → client: {pid, pgid, kernel_id}
+    RUN = "run"              # client → forker: fork, run one piece of code, answer once (kernel/oneshot.py)
+    RESULT = "result"        # run child → client: the compute API's reply shape
     SIGNAL = "signal"        # client → forker: {kernel_id, signum}
     KILL = "kill"            # client → forker: {kernel_id, grace}
     WAIT = "wait"            # client → forker: answered with EXITED when the child is reaped

@@ -65,11 +65,28 @@ def child_main(body: Callable[[], Any]) -> None:
         os._exit(code)
 
 
+class _LazyTempDir:
+    """Sage's ``TMP_DIR_FILENAME_BASE``, made in the session's TMPDIR the first time Sage asks for it."""
+
+    _dir: tempfile.TemporaryDirectory | None = None
+
+    @property
+    def name(self) -> str:
+        if self._dir is None:
+            self._dir = tempfile.TemporaryDirectory(prefix="sage_")
+        return self._dir.name
+
+    def cleanup(self) -> None:
+        if self._dir is not None:
+            self._dir.cleanup()
+
+
 def _sage_paths() -> None:
     """Point Sage's own temp and dot dirs at this session's (the parent's are not ours to write)."""
     temporary_file = sys.modules.get("sage.misc.temporary_file")
     if temporary_file is not None:
-        temporary_file.TMP_DIR_FILENAME_BASE = tempfile.TemporaryDirectory(prefix="sage_")
+        # Lazily: most sessions never ask, and an empty private temp dir is cheaper to remove.
+        temporary_file.TMP_DIR_FILENAME_BASE = _LazyTempDir()
         temporary_file._spyx_tmp = None
     sage_env = sys.modules.get("sage.env")
     if sage_env is not None and "DOT_SAGE" in os.environ:
@@ -108,9 +125,12 @@ def prepare(pre: Preloaded, warm: bool = False) -> Session:
     return session
 
 
-def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str,
-              session: Session | None = None) -> None:
-    """Isolate this process, then serve the session on conn until it ends."""
+def isolate(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str) -> tuple[Limits, int]:
+    """Contain and isolate this freshly forked process as ``req`` says; return (limits, host pid).
+
+    setsid, namespaces (non-root server) or the forker's cgroup (root), environment, rlimits,
+    unprivileged uid and umask, working directory.  On failure the client hears why and we exit.
+    """
     os.setsid()  # own session and process group: interrupt and kill reach everything it starts
     host_pid = os.getpid()
     if req.get("isolate"):
@@ -154,9 +174,18 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
         os.chdir(cwd)
     except OSError as exc:
         _fail(conn, f"cannot enter the working directory {cwd}: {exc.strerror}")
-    os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
     if pre.kind == "sage":
         _sage_paths()
+    if "" not in sys.path:
+        sys.path.insert(0, "")  # as in Jupyter: modules next to the notebook import
+    return limits, host_pid
+
+
+def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: str,
+              session: Session | None = None) -> None:
+    """Isolate this process, then serve the session on conn until it ends."""
+    limits, host_pid = isolate(conn, pre, req, tmp)
+    os.makedirs(os.environ["MPLCONFIGDIR"], exist_ok=True)
 
     def on_xcpu(*_: Any) -> None:
         if session.executing:
@@ -165,8 +194,6 @@ def run_child(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: 
                 "restart the kernel for a fresh session")
 
     signal.signal(signal.SIGXCPU, on_xcpu)
-    if "" not in sys.path:
-        sys.path.insert(0, "")  # as in Jupyter: modules next to the notebook import
     session = session or prepare(pre)
     conn.send({"type": Verb.STARTED, "content": {"pid": host_pid, "pgid": host_pid,
                                                   "kernel_id": str(req["kernel_id"])}})

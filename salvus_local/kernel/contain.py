@@ -108,6 +108,7 @@ class SessionCgroup:
         self.name = name
         scope = scope or f"{os.getpid()}"
         self.paths = [CGROUP_ROOT / ctl / PARENT / scope / name for ctl in CONTROLLERS]
+        self._dirs = [str(p) for p in self.paths]  # plain strings: these run once per session, in hot paths
 
     @classmethod
     def create(cls, name: str, pids_max: int, scope: str | None = None) -> SessionCgroup | None:
@@ -116,10 +117,15 @@ class SessionCgroup:
             return None
         group = cls(name, scope)
         try:
-            for path in group.paths:
-                path.mkdir(parents=True, exist_ok=True)
+            for path in group._dirs:
+                try:
+                    os.mkdir(path)
+                except FileNotFoundError:
+                    os.makedirs(path, exist_ok=True)  # the first session of this forker: make the scope
+                except FileExistsError:
+                    pass
             if pids_max:
-                (group.paths[0] / "pids.max").write_text(str(pids_max))
+                _write(group._dirs[0] + "/pids.max", str(pids_max))
         except OSError:
             group.remove()
             return None
@@ -127,29 +133,31 @@ class SessionCgroup:
 
     def join(self, pid: int = 0) -> None:
         """Move pid (0: the caller) into the session's cgroups; raise OSError when that fails."""
-        for path in self.paths:
-            (path / "cgroup.procs").write_text(str(pid or os.getpid()))
+        for path in self._dirs:
+            _write(path + "/cgroup.procs", str(pid or os.getpid()))
 
     def limit(self, nproc: int) -> None:
         """Allow nproc processes and threads on top of what the cgroup holds now (0: no limit)."""
         if nproc:
-            current = int((self.paths[0] / "pids.current").read_text())
-            (self.paths[0] / "pids.max").write_text(str(current + nproc))
+            current = int(_read(self._dirs[0] + "/pids.current"))
+            _write(self._dirs[0] + "/pids.max", str(current + nproc))
 
     def members(self) -> list[int]:
         """Return the pids in the session's pids cgroup."""
         try:
-            return [int(x) for x in (self.paths[0] / "cgroup.procs").read_text().split()]
+            return [int(x) for x in _read(self._dirs[0] + "/cgroup.procs").split()]
         except (OSError, ValueError):
             return []
 
     def kill_all(self, timeout: float = 5.0) -> None:
         """Freeze the cgroup, SIGKILL every member, thaw, and wait (bounded) until it is empty."""
-        state = self.paths[1] / "freezer.state"
+        if not self.members():
+            return  # empty stays empty: only a member (or root) can put a process into it
+        state = self._dirs[1] + "/freezer.state"
         try:
-            state.write_text("FROZEN")
+            _write(state, "FROZEN")
             deadline = time.monotonic() + 1.0
-            while state.read_text().strip() != "FROZEN" and time.monotonic() < deadline:
+            while _read(state).strip() != "FROZEN" and time.monotonic() < deadline:
                 time.sleep(0.005)  # FREEZING: a member is in uninterruptible sleep
         except OSError:
             pass
@@ -159,7 +167,7 @@ class SessionCgroup:
             except (ProcessLookupError, PermissionError):
                 pass
         try:
-            state.write_text("THAWED")
+            _write(state, "THAWED")
         except OSError:
             pass
         deadline = time.monotonic() + timeout
@@ -173,11 +181,42 @@ class SessionCgroup:
 
     def remove(self) -> None:
         """Remove the (empty) cgroups."""
-        for path in self.paths:
+        for path in self._dirs:
             try:
-                path.rmdir()
+                os.rmdir(path)
             except OSError:
                 pass
+
+    def end(self) -> None:
+        """Kill whatever is left in the cgroups and remove them (after the session's leader was reaped)."""
+        try:
+            os.rmdir(self._dirs[0])  # fails (EBUSY) while any process is in it: then there is work to do
+        except FileNotFoundError:
+            pass
+        except OSError:
+            self.kill_all()
+        self.remove()
+
+
+def _write(path: str, text: str) -> None:
+    """Write a cgroup control file (one write call, as the kernel expects)."""
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def _read(path: str) -> str:
+    """Read a (small) cgroup control file."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+        return b"".join(chunks).decode()
+    finally:
+        os.close(fd)
 
 
 def remove_scope(scope: str) -> None:

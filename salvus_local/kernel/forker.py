@@ -20,6 +20,7 @@ from ..protocol import ConnectionClosed, ProtocolError, SignedConnection, Verb, 
 from . import contain
 from .child import EXIT_NO_THREADS, child_main, run_child
 from .limits import make_private_tmp, remove_tree
+from .oneshot import RUN_GRACE, run_once
 from .preload import Preloaded
 from .session import EXIT_IDLE, EXIT_LIFETIME
 from .spare import Spare, fork_spare, hand_over
@@ -73,7 +74,7 @@ class Forker:
         os.set_blocking(self._wake_w, False)
         os.set_blocking(self._wake_r, False)
         self.verbs: dict[str, Callable[[SignedConnection, dict], bool]] = {
-            Verb.START: self.start, Verb.SIGNAL: self.signal, Verb.KILL: self.kill,
+            Verb.START: self.start, Verb.RUN: self.run, Verb.SIGNAL: self.signal, Verb.KILL: self.kill,
             Verb.WAIT: self.wait, Verb.INFO: self.info,
         }
 
@@ -207,6 +208,39 @@ class Forker:
         self.children[kernel_id] = self.by_pid[pid] = child
         return True
 
+    def run(self, conn: SignedConnection, req: dict) -> bool:
+        """Fork a one-shot run (kernel/oneshot.py); the child answers once on the connection and exits."""
+        kernel_id = str(req.get("kernel_id") or "")
+        if not kernel_id or kernel_id in self.children:
+            _reply(conn, Verb.ERROR, message="run needs a new, unique kernel_id")
+            return False
+        uid, gid = req.get("uid"), req.get("gid")
+        if os.geteuid() == 0 and (not uid or gid == 0):
+            # Runs are for code nobody vetted: a root compute server never runs one as root.
+            _reply(conn, Verb.ERROR, message="a run on a root compute server must name an unprivileged uid")
+            return False
+        try:
+            timeout = float(req.get("timeout") or 0)
+        except (TypeError, ValueError):
+            timeout = -1.0
+        if not 0 < timeout <= 86400:
+            _reply(conn, Verb.ERROR, message="run needs a timeout in seconds (0 < timeout <= 86400)")
+            return False
+        self.exited.pop(kernel_id, None)
+        tmp = make_private_tmp(uid, gid)
+        self.serial += 1
+        group = contain.SessionCgroup.create(f"r{self.serial}", 0, scope=self.scope)
+        req["_cgroup"] = [group.paths[0].parent.name, group.name] if group else None
+        conn.sock.settimeout(None)
+        pid = os.fork()
+        if pid == 0:
+            self._in_child(conn)
+            child_main(lambda: run_once(conn, self.pre, req, tmp))
+        conn.close()  # the child answers
+        child = Child(kernel_id, pid, tmp, group, kill_at=time.monotonic() + timeout + RUN_GRACE)
+        self.children[kernel_id] = self.by_pid[pid] = child
+        return True
+
     def _in_child(self, keep: SignedConnection | None) -> None:
         """Drop everything of the parent's that a session must not hold."""
         signal.set_wakeup_fd(-1)
@@ -285,7 +319,7 @@ class Forker:
                     self.spare = None  # died while waiting; the loop forks another
                 continue
             self._end_leftovers(child)  # whatever the session started dies with it
-            remove_tree(child.tmp)
+            remove_tree(child.tmp, empty_first=True)
             del self.children[child.kernel_id]
             record = exit_record(child.kernel_id, status)
             self.exited[child.kernel_id] = record
@@ -299,8 +333,7 @@ class Forker:
         """Kill what a reaped session left: its cgroup, or the orphans re-parented to us."""
         _killpg(child.pid, signal.SIGKILL)
         if child.cgroup is not None:
-            child.cgroup.kill_all()
-            child.cgroup.remove()
+            child.cgroup.end()
             return
         known = {*self.by_pid, *([self.spare.pid] if self.spare else [])}
         for orphan in contain.children_of_self(known):

@@ -129,9 +129,15 @@ def make_private_tmp(uid: int | None, gid: int | None) -> str:
     return path
 
 
-def remove_tree(path: str | None) -> None:
-    """Remove a session's temp dir, ignoring errors."""
+def remove_tree(path: str | None, empty_first: bool = False) -> None:
+    """Remove a session's temp dir, ignoring errors (``empty_first``: try a plain rmdir first, the usual case)."""
     if path:
+        if empty_first:
+            try:
+                os.rmdir(path)
+                return
+            except OSError:
+                pass
         shutil.rmtree(path, ignore_errors=True)
 
 

@@ -156,6 +156,9 @@ def preload(kind: str) -> Preloaded:
     pre.shell.init_salvus()
     cellfiles.install(pre.shell)  # files a cell writes are listed under its output
     warm_up(pre)
+    if "numpy" in sys.modules:
+        # numpy imports numpy.random lazily; each child reseeds it, so import it once here, not per child.
+        importlib.import_module("numpy.random")
     if threading.active_count() != 1:
         # A thread in the parent would be lost in every child, holding whatever lock it had.
         names = [t.name for t in threading.enumerate() if t is not threading.main_thread()]

@@ -57,6 +57,16 @@ class Collector:
             if self.execution_count is None:
                 self.execution_count = c.get("execution_count")
 
+    def load(self, result: dict[str, Any]) -> None:
+        """Take a one-shot run's whole answer (kernel/oneshot.py: this reply shape + ``execute_reply``)."""
+        self.stdout, self.stderr = [str(result.get("stdout") or "")], [str(result.get("stderr") or "")]
+        self.result = result.get("result")
+        self.displays = list(result.get("displays") or [])
+        self.error = result.get("error")
+        self.execution_count = result.get("execution_count")
+        self.reply = dict(result.get("execute_reply") or {"status": result.get("status", "error")})
+        self.idle = True
+
     def timeout(self, seconds: float) -> None:
         """Record that the execution ran out of time (its session is killed by the caller)."""
         self.error = {"ename": "TimeoutError", "evalue": f"the computation took longer than {seconds:g} s "

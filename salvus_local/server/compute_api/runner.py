@@ -1,31 +1,29 @@
-"""Run one piece of code and wait for its whole answer: in a fresh forked session, or in a running kernel.
+"""Run one piece of code and wait for its whole answer: in a fresh forked process, or in a running kernel.
 
-A fresh session talks to the forker directly (no KernelManager entry, no websocket, no
-kernel_info round trip): fork, one execute_request, collect until the reply and ``idle``,
-close the connection (the child exits when its connection closes).  That keeps a ``2+2``
-request at about one fork plus one round trip.
+A fresh run is one forker request, ``run`` (kernel/oneshot.py): the forker forks, the child
+isolates itself as a session would, executes the code in the preloaded shell and answers once with
+the whole reply, then exits.  No KernelManager entry, no Jupyter messages, no session threads.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
 import time
 import uuid
 from typing import Any
 
 from salvus_local.config import Config
-from salvus_local.protocol import Channel, ConnectionClosed, MsgType, ProtocolError, Verb, new_message
+from salvus_local.protocol import Channel, MsgType, new_message
 
 from ..errors import APIError
-from ..kernels.forker_client import ForkerError
-from ..kernels.kernel import frame_to_msg, msg_to_frame
-from ..kernels.manager import KernelManager, KernelUnavailable, namespace_view
+from ..kernels.forker_client import ForkerError, RunEnded
+from ..kernels.manager import KernelManager, KernelUnavailable, namespace_view, project_umask
 from .collect import Collector
 
 KINDS = ("sage", "python")
+RUN_SLACK = 3.0  # seconds past a run's timeout before the web server stops waiting for the forker
 
 
 def execute_request(code: str, session: str) -> dict[str, Any]:
@@ -112,33 +110,29 @@ class Runner:
 
     def _run_fresh(self, forker: Any, kernel_id: str, cwd: str, code: str, timeout: float, tight: bool,
                    ids: tuple[int, int] | None) -> Collector:
-        """Fork the session, send the code, collect the answer (see run_fresh)."""
+        """Ask the forker for a one-shot run and wait for its single answer (see run_fresh)."""
         uid, gid = ids if ids else (None, None)
-        start = {"kernel_id": kernel_id, "cwd": cwd, "env": {"SALVUS_KERNEL_ID": kernel_id},
-                 "limits": {"uid_nproc": self.config.uid_nproc_limit, **self.limits(timeout, tight)},
-                 "uid": uid, "gid": gid,
-                 "isolate": namespace_view(self.config, cwd)}  # a non-root server: only its folder shows
+        run = {"kernel_id": kernel_id, "code": code, "timeout": timeout, "cwd": cwd,
+               "env": {"SALVUS_KERNEL_ID": kernel_id},
+               "limits": {"uid_nproc": self.config.uid_nproc_limit, **self.limits(timeout, tight)},
+               "uid": uid, "gid": gid, "umask": project_umask(self.config) if ids else None,
+               "isolate": namespace_view(self.config, cwd)}  # a non-root server: only its folder shows
+        collector = Collector("")
+        started = time.monotonic()
         try:
-            conn, _started = forker.start(start)
-        except ForkerError as exc:
-            raise APIError(503, f"Could not start a session: {exc}") from exc
-        request = execute_request(code, uuid.uuid4().hex)
-        collector = Collector(request["header"]["msg_id"])
-        deadline = time.monotonic() + timeout
-        try:
-            conn.send(msg_to_frame(request))
-            while not collector.done:
-                conn.sock.settimeout(max(0.001, deadline - time.monotonic()))
-                frame = conn.recv()
-                if frame.get("type") == Verb.MSG:
-                    collector.feed(frame_to_msg(frame))
-        except (TimeoutError, socket.timeout):
+            # The child stops the code at the timeout and the forker kills it a second later;
+            # waiting a little longer than both still answers if the forker itself is stuck.
+            collector.load(forker.run(run, wait=timeout + RUN_SLACK))
+        except TimeoutError:
             collector.timeout(timeout)
             self._kill(forker, kernel_id)
-        except (ConnectionClosed, OSError, ProtocolError) as exc:
-            collector.died(str(exc) or type(exc).__name__)
-        finally:
-            conn.close()  # the child exits when its connection closes; the forker reaps it
+        except RunEnded as exc:
+            if time.monotonic() - started >= timeout:
+                collector.timeout(timeout)  # it ignored the TimeoutError and was killed at its deadline
+            else:
+                collector.died(str(exc))
+        except ForkerError as exc:
+            raise APIError(503, f"Could not start a session: {exc}") from exc
         return collector
 
     def _kill(self, forker: Any, kernel_id: str) -> None:

@@ -18,6 +18,10 @@ class ForkerError(Exception):
     """The forker refused a request or could not be reached."""
 
 
+class RunEnded(ForkerError):
+    """A one-shot run's process ended without answering (killed at its deadline, or crashed)."""
+
+
 class ForkerUnreachable(ForkerError):
     """Nothing answers on the forker's socket (not started yet, or gone)."""
 
@@ -91,6 +95,28 @@ class ForkerClient:
         except ForkerError:
             conn.close()
             raise
+
+    def run(self, content: dict[str, Any], wait: float) -> dict[str, Any]:
+        """Run code in a fresh one-shot child (forker verb ``run``); return its ``result`` content.
+
+        Raise ForkerError when the forker refuses or the child ends without answering, TimeoutError
+        when nothing comes within ``wait`` seconds."""
+        conn, _hello = self.connect()
+        try:
+            conn.sock.settimeout(wait)
+            conn.send({"type": Verb.RUN, "content": content})
+            answer = conn.recv()
+        except (ConnectionClosed, ProtocolError) as exc:
+            raise RunEnded(f"it ended before answering ({exc or type(exc).__name__})") from exc
+        except socket.timeout:
+            raise TimeoutError(f"no answer within {wait:g} s") from None
+        except OSError as exc:
+            raise ForkerError(f"run request to the {self.kind} compute server failed: {exc}") from exc
+        finally:
+            conn.close()
+        if answer.get("type") == Verb.RESULT and isinstance(answer.get("content"), dict):
+            return answer["content"]
+        raise ForkerError(str(answer_fields(answer).get("message") or f"unexpected answer {answer.get('type')!r}"))
 
     def signal(self, kernel_id: str, signum: int) -> None:
         """Send a signal to a kernel's process group."""
