@@ -65,6 +65,9 @@ def child_main(body: Callable[[], Any]) -> None:
         os._exit(code)
 
 
+_PARENTS: list[Any] = []  # objects of the parent's this child must never finalize
+
+
 class _LazyTempDir:
     """Sage's ``TMP_DIR_FILENAME_BASE``, made in the session's TMPDIR the first time Sage asks for it."""
 
@@ -85,6 +88,9 @@ def _sage_paths() -> None:
     """Point Sage's own temp and dot dirs at this session's (the parent's are not ours to write)."""
     temporary_file = sys.modules.get("sage.misc.temporary_file")
     if temporary_file is not None:
+        # The parent's stays referenced: dropping it would run its finalizer here, which tries to delete
+        # the parent's folder (and logs a traceback when, as another uid, it cannot).
+        _PARENTS.append(temporary_file.TMP_DIR_FILENAME_BASE)
         # Lazily: most sessions never ask, and an empty private temp dir is cheaper to remove.
         temporary_file.TMP_DIR_FILENAME_BASE = _LazyTempDir()
         temporary_file._spyx_tmp = None
