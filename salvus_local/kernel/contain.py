@@ -43,14 +43,20 @@ def set_dumpable(flag: bool) -> None:
         pass
 
 
+_AVAILABLE: list[bool] = []  # a positive answer, once found (mounts do not come and go under a running server)
+
+
 def cgroups_available() -> bool:
     """Tell whether per-session cgroups can be made (root, cgroup v1 pids + freezer mounted)."""
+    if _AVAILABLE:
+        return True
     if os.geteuid() != 0:
         return False
     for ctl in CONTROLLERS:
         base = CGROUP_ROOT / ctl
         if not (base / "cgroup.procs").exists() or not os.access(base, os.W_OK):
             return False
+    _AVAILABLE.append(True)
     return True
 
 

@@ -36,7 +36,7 @@ class Child:
 
     kernel_id: str
     pid: int
-    tmp: str
+    tmp: str | None  # removed when the child is reaped (None: the caller's to remove)
     cgroup: contain.SessionCgroup | None = None
     kill_at: float | None = None
     waiters: list[SignedConnection] = field(default_factory=list)
@@ -57,6 +57,7 @@ class Forker:
         self.pre = pre
         self.key = key
         self.listeners = dict(listeners)  # listening socket → the master key of that listener
+        self.remote = {sock for sock in self.listeners if sock.family != socket.AF_UNIX}  # TCP listeners
         self.pending: dict[socket.socket, SignedConnection] = {}
         self.children: dict[str, Child] = {}
         self.by_pid: dict[int, Child] = {}
@@ -140,7 +141,7 @@ class Forker:
         except OSError:
             sock.close()
             return
-        conn.remote = listener.family != socket.AF_UNIX  # type: ignore[attr-defined]  # a TCP client
+        conn.remote = listener in self.remote  # type: ignore[attr-defined]  # a TCP client
         self.pending[sock] = conn
 
     def _handle(self, sock: socket.socket) -> None:
@@ -227,7 +228,10 @@ class Forker:
             _reply(conn, Verb.ERROR, message="run needs a timeout in seconds (0 < timeout <= 86400)")
             return False
         self.exited.pop(kernel_id, None)
-        tmp = make_private_tmp(uid, gid)
+        if req.get("tmp") == "cwd" and req.get("cwd"):
+            tmp, own_tmp = str(req["cwd"]), None  # the caller made cwd private to this run and removes it
+        else:
+            tmp = own_tmp = make_private_tmp(uid, gid)
         self.serial += 1
         group = contain.SessionCgroup.create(f"r{self.serial}", 0, scope=self.scope)
         req["_cgroup"] = [group.paths[0].parent.name, group.name] if group else None
@@ -237,7 +241,7 @@ class Forker:
             self._in_child(conn)
             child_main(lambda: run_once(conn, self.pre, req, tmp))
         conn.close()  # the child answers
-        child = Child(kernel_id, pid, tmp, group, kill_at=time.monotonic() + timeout + RUN_GRACE)
+        child = Child(kernel_id, pid, own_tmp, group, kill_at=time.monotonic() + timeout + RUN_GRACE)
         self.children[kernel_id] = self.by_pid[pid] = child
         return True
 

@@ -64,7 +64,7 @@ def requester_ids() -> tuple[int, int] | None:
     if s.kernels.uid is None:
         return None
     project = project_role("default", "editor")  # multi-user: the signed-in user's home project
-    return s.kernels.ids_for(project)
+    return s.runner.ids_for(project)
 
 
 @bp.post("/api/v1/execute")

@@ -61,11 +61,22 @@ class Runner:
         self.config = config
         self.kernels = kernels
         self.cwd = os.path.join(config.data_dir, "compute")
+        self._ids: dict[str, tuple[int, int] | None] = {}
         os.makedirs(self.cwd, mode=0o711, exist_ok=True)
         if kernels.uid is not None:
             # Root's, passable but not listable: each session's folder inside belongs to its own uid.
             os.chown(self.cwd, 0, 0)
             os.chmod(self.cwd, 0o711)
+
+    def ids_for(self, project_id: str) -> tuple[int, int] | None:
+        """(uid, gid) of a project's sessions, remembered: a project keeps its uid for good (store/uids.py)."""
+        ids = self._ids.get(project_id)
+        if ids is None:
+            ids = self.kernels.ids_for(project_id)
+            if len(self._ids) > 10_000:
+                self._ids.clear()
+            self._ids[project_id] = ids
+        return ids
 
     def kind(self, name: str | None) -> str:
         """Map the API's ``kernel`` field to a running forker kind; raise a 400 naming the field."""
@@ -106,13 +117,16 @@ class Runner:
         try:
             return self._run_fresh(forker, kernel_id, cwd, code, timeout, tight, ids)
         finally:
-            shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
+            try:
+                os.rmdir(cwd)  # the usual case: the code left no file
+            except OSError:
+                shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
 
     def _run_fresh(self, forker: Any, kernel_id: str, cwd: str, code: str, timeout: float, tight: bool,
                    ids: tuple[int, int] | None) -> Collector:
         """Ask the forker for a one-shot run and wait for its single answer (see run_fresh)."""
         uid, gid = ids if ids else (None, None)
-        run = {"kernel_id": kernel_id, "code": code, "timeout": timeout, "cwd": cwd,
+        run = {"kernel_id": kernel_id, "code": code, "timeout": timeout, "cwd": cwd, "tmp": "cwd",
                "env": {"SALVUS_KERNEL_ID": kernel_id},
                "limits": {"uid_nproc": self.config.uid_nproc_limit, **self.limits(timeout, tight)},
                "uid": uid, "gid": gid, "umask": project_umask(self.config) if ids else None,
