@@ -33,7 +33,12 @@ def _interrupt_handler(kind: str) -> Callable[[], Any]:
             return init_cysignals
         except ImportError:
             pass
-    return lambda: signal.signal(signal.SIGINT, signal.default_int_handler)
+    return _python_interrupts
+
+
+def _python_interrupts() -> None:
+    """Arm SIGINT as KeyboardInterrupt (plain Python)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _reseed(kind: str) -> None:

@@ -39,6 +39,7 @@ class Child:
     tmp: str | None  # removed when the child is reaped (None: the caller's to remove)
     cgroup: contain.SessionCgroup | None = None
     kill_at: float | None = None
+    interrupt_at: float | None = None  # a run's deadline: SIGINT to its process group
     waiters: list[SignedConnection] = field(default_factory=list)
 
     def kill_all(self) -> None:
@@ -101,7 +102,7 @@ class Forker:
 
     def _timeout(self) -> float:
         """Sleep until the next SIGKILL deadline, at most a second."""
-        deadlines = [c.kill_at for c in self.children.values() if c.kill_at]
+        deadlines = [d for c in self.children.values() for d in (c.kill_at, c.interrupt_at) if d]
         return max(0.0, min([1.0, *(d - time.monotonic() for d in deadlines)]))
 
     def _step(self, timeout: float) -> None:
@@ -126,6 +127,9 @@ class Forker:
             self.spare = fork_spare(self.pre, lambda: self._in_child(None))  # ready for the next start
         now = time.monotonic()
         for child in self.children.values():
+            if child.interrupt_at and now >= child.interrupt_at:
+                _killpg(child.pid, signal.SIGINT)
+                child.interrupt_at = None
             if child.kill_at and now >= child.kill_at:
                 child.kill_all()
                 child.kill_at = None
@@ -235,13 +239,14 @@ class Forker:
         self.serial += 1
         group = contain.SessionCgroup.create(f"r{self.serial}", 0, scope=self.scope)
         req["_cgroup"] = [group.paths[0].parent.name, group.name] if group else None
+        deadline = req["_deadline"] = time.monotonic() + timeout  # CLOCK_MONOTONIC: the child reads the same clock
         conn.sock.settimeout(None)
         pid = os.fork()
         if pid == 0:
             self._in_child(conn)
             child_main(lambda: run_once(conn, self.pre, req, tmp))
         conn.close()  # the child answers
-        child = Child(kernel_id, pid, own_tmp, group, kill_at=time.monotonic() + timeout + RUN_GRACE)
+        child = Child(kernel_id, pid, own_tmp, group, kill_at=deadline + RUN_GRACE, interrupt_at=deadline)
         self.children[kernel_id] = self.by_pid[pid] = child
         return True
 

@@ -7,12 +7,13 @@ times what the execution itself does, so a run child does only this:
     setsid, cgroup/namespaces, rlimits, uid, umask, cwd   (child.isolate, as for a session)
     fd 1 and 2 → two memfds; sys.stdout/sys.stderr write straight to them, so Python's and
     C-level output (PARI, os.system) keep their order without pump threads
-    a timer: TimeoutError is raised in the user's code when ``timeout`` passes
     shell.run_cell(code)                                  (the parent's warm shell: same semantics)
     one ``result`` frame in the compute API's reply shape, then _exit
 
-The forker SIGKILLs the process group one second after the timeout in case the code ignored
-the TimeoutError, and reaps it, its cgroup and its temp dir like any session.
+At the deadline (``timeout`` after the fork) the forker sends SIGINT to the run's process group,
+which the child reports as a TimeoutError with the output so far; a second later (code that
+caught the interrupt, or a stuck C call) it SIGKILLs the group.  It reaps the run, its cgroup and
+its temp dir like any session.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import getpass
 import io
 import os
 import signal
+import time
 from typing import Any
 
 from ..protocol import SignedConnection, Verb
@@ -32,14 +34,8 @@ from .limits import Limits
 from .preload import Preloaded
 from .session import _size, normalize_data
 
-RUN_GRACE = 1.0  # seconds the forker waits after the timeout before it SIGKILLs a run
-
-
-class RunTimeout(TimeoutError):
-    """Raised in user code when a run's time is up (shown as TimeoutError)."""
-
-
-RunTimeout.__name__ = RunTimeout.__qualname__ = "TimeoutError"
+RUN_GRACE = 2.0  # seconds the forker waits after the interrupt at the deadline before it SIGKILLs a run
+INTERRUPTED = ("KeyboardInterrupt", "SignalError", "AlarmInterrupt")  # how an interrupted cell ends
 
 
 class FdText(io.TextIOBase):
@@ -148,8 +144,11 @@ def _read_back(mem: int, cap: int) -> tuple[str, bool]:
     return os.pread(mem, n, 0).decode("utf-8", "replace"), n < size
 
 
-def execute(pre: Preloaded, code: str, limits: Limits, timeout: float) -> dict[str, Any]:
+def execute(pre: Preloaded, code: str, limits: Limits, timeout: float, deadline: float = 0.0) -> dict[str, Any]:
     """Run code in this (already isolated) process's shell; return the compute API's reply shape.
+
+    ``deadline`` (``time.monotonic()``): when the forker interrupts the run; an interruption after it
+    is reported as ``TimeoutError``.
 
     ``{status, stdout, stderr, result, displays, execution_count, error?, execute_reply}``: the
     fields of ``server/compute_api/collect.py`` plus the execute_reply content SageCell clients read.
@@ -169,25 +168,24 @@ def execute(pre: Preloaded, code: str, limits: Limits, timeout: float) -> dict[s
     mem_out, mem_err = _capture(1), _capture(2)
     sys.stdout, sys.stderr = FdText("stdout", 1, cap), FdText("stderr", 2, cap)
 
-    def on_alarm(*_: Any) -> None:
-        if run.executing:
-            raise RunTimeout(f"the computation took longer than {timeout:g} s and was stopped")
-
     def on_xcpu(*_: Any) -> None:
         if run.executing:
             raise CPULimitExceeded(f"CPU time limit exceeded: this run has used its {limits.cpu} CPU seconds")
 
+    # The forker sends SIGINT to the run's process group at its deadline: the same interrupt as a
+    # notebook's Stop button, so cysignals (Sage) also stops PARI/FLINT code inside sig_on().
     _interrupt_handler(pre.kind)()
-    signal.signal(signal.SIGALRM, on_alarm)
     signal.signal(signal.SIGXCPU, on_xcpu)
-    if timeout > 0:
-        signal.setitimer(signal.ITIMER_REAL, timeout)
     run.executing = True
     try:
         outcome = shell.run_cell(code, store_history=True, silent=False)
     finally:
         run.executing = False
-        signal.setitimer(signal.ITIMER_REAL, 0)
+    if not outcome.success and deadline and time.monotonic() >= deadline and run.last_error \
+            and run.last_error["ename"] in INTERRUPTED:
+        text = f"the computation took longer than {timeout:g} s and was stopped"
+        run.last_error = {"ename": "TimeoutError", "evalue": text,
+                          "traceback": [*run.last_error["traceback"][:-1], f"TimeoutError: {text}"]}
     _flush_c_stdio()
     count = shell.execution_count - 1
     payload = shell.payload_manager.read_payload()
@@ -221,6 +219,7 @@ def run_once(conn: SignedConnection, pre: Preloaded, req: dict[str, Any], tmp: s
     """The body of a run child: isolate, execute ``req["code"]``, send one ``result`` frame, exit."""
     limits, _host_pid = isolate(conn, pre, req, tmp)
     _reseed(pre.kind)
-    reply = execute(pre, str(req.get("code") or ""), limits, float(req.get("timeout") or 0))
+    reply = execute(pre, str(req.get("code") or ""), limits, float(req.get("timeout") or 0),
+                    float(req.get("_deadline") or 0))
     conn.send({"type": Verb.RESULT, "content": reply})
     os._exit(0)

@@ -23,7 +23,7 @@ from ..kernels.manager import KernelManager, KernelUnavailable, namespace_view, 
 from .collect import Collector
 
 KINDS = ("sage", "python")
-RUN_SLACK = 3.0  # seconds past a run's timeout before the web server stops waiting for the forker
+RUN_SLACK = 4.0  # seconds past a run's timeout before the web server stops waiting for the forker
 
 
 def execute_request(code: str, session: str) -> dict[str, Any]:
