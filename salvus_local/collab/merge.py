@@ -55,8 +55,11 @@ def merge3(base: str, current: str, theirs: str) -> str:
     for k in range(s):
         mapping[len(base) - 1 - k] = len(current) - 1 - k
     mapping[len(base)] = len(current)
+    ours = {(i1, i2, current[j1:j2]) for _t, i1, i2, j1, j2 in opcodes(base, current)}
     out = current
     for _tag, i1, i2, j1, j2 in reversed(opcodes(base, theirs)):
+        if (i1, i2, theirs[j1:j2]) in ours:
+            continue  # the room made the same change already
         if i2 > i1:
             span = mapping[i1:i2]
             if -1 in span or span[-1] - span[0] != i2 - i1 - 1:

@@ -71,8 +71,11 @@ class Room:
         self.idle_since = time.monotonic()
         self.dirty = False           # content changed since the last save (mirrored in state.dirty)
         self.busy = 0                # executions writing outputs here: keep the room loaded
+        self.saves = 0               # files written (status, tests)
+        self.ticks = 0               # times the manager checked it (status, tests)
         self.stored = 0              # updates in the store since the last compaction
-        self.merge_stale: Callable[[Room, Any], None] = lambda room, content: None
+        # (room, content of a stale client's doc, its state.base): merges it (set by the manager)
+        self.merge_stale: Callable[[Room, Any, Any], None] = lambda room, content, base: None
         self._pending: list[bytes] = []
         self.doc.observe(lambda event: self._pending.append(event.update))
 
@@ -177,10 +180,14 @@ class Room:
             try:
                 scratch.apply_update(update)
                 content = schema.materialize(scratch, self.kind)
+                base = scratch.get("state", type=Map).get("base")
             except Exception:
-                content = None
+                content = base = None
             if content is not None:
-                self.merge_stale(self, content)
+                try:
+                    self.merge_stale(self, content, base)
+                except Exception:
+                    log.exception("room %s: merging a stale client's document failed", self.path)
         client.close(STALE_CLOSE, "document replaced: reconnect with a fresh document")
 
     # -- server writes -------------------------------------------------------------------
@@ -233,6 +240,13 @@ class Room:
         except Exception:
             with self.lock:
                 self.peers.pop(client, None)
+
+    def status(self) -> dict[str, Any]:
+        """What /api/collab/status tells about an open room."""
+        with self.lock:
+            clients = len(self.peers)
+        return {"open": True, "loaded": self.loaded, "clients": clients, "dirty": self.dirty, "saves": self.saves,
+                "ticks": self.ticks, "running": self.busy, "users": self.awareness.users()}
 
     def content(self) -> Any:
         """The document's current content (notebook dict or text)."""

@@ -37,6 +37,12 @@ class Files(Protocol):
     def write(self, path: str, kind: str, content: Any) -> None:
         """Write content atomically (notebook dict or text) as a normal save."""
 
+    def put_base(self, sha: str, content: Any) -> None:
+        """Keep a content the room synced with disk under its sha (server-private, survives the store)."""
+
+    def get_base(self, sha: str) -> Any:
+        """A content kept by put_base, or None."""
+
 
 class RoomManager:
     """(project id, path) → Room; thread-safe."""
@@ -80,7 +86,7 @@ class RoomManager:
         files = self.files(project_id)
         stat, data = files.stat(path), files.read(path)
         room = Room(project_id, path, kind, self.store)
-        room.merge_stale = lambda r, content: merge.merge_into(r, r.load_base, content)
+        room.merge_stale = self.adopt
         updates, meta = self.store.load(project_id, path)
         if updates and meta is not None and meta.get("kind") == kind:
             for update in updates:
@@ -96,9 +102,10 @@ class RoomManager:
             room._pending.clear()
             self.store.reset(project_id, path)
             self.store.append(project_id, path, update)
-            self.store.set_bases(project_id, path, kind, load_base=content, disk_base=content)
-            room.load_base = room.disk_base = content
+            self.store.set_bases(project_id, path, kind, load_base=content)
+            room.load_base = content
             room.file_existed, room.disk_stat, room.stored = data is not None, stat, 1
+            self._disk_synced(room, files, content)
         room.set_state(path=path, dirty=False)
         room.changed_at = 0.0
         room.loaded = True
@@ -124,6 +131,7 @@ class RoomManager:
     def tick(self, room: Room) -> None:
         """Merge disk changes, save when due, evict when idle."""
         files = self.files(room.project_id)
+        room.ticks += 1
         self.check_disk(room, files)
         now = time.monotonic()
         if room.changed_at and now - room.changed_at >= self.debounce:
@@ -139,16 +147,36 @@ class RoomManager:
         if stat == room.disk_stat or stat is None:
             return
         try:
-            theirs = schema.parse(room.kind, files.read(room.path))
+            theirs = schema.parse(room.kind, files.read(room.path), strict=True)
         except schema.ContentError:
             return  # half-written or broken: look again at the next tick
         if room.kind == schema.NOTEBOOK and room.disk_base is not None:
             theirs = merge.keep_ids(room.disk_base, theirs)
         if theirs != room.disk_base:
             merge.merge_into(room, room.disk_base, theirs)
-            room.disk_base = theirs
-            self.store.set_bases(room.project_id, room.path, room.kind, disk_base=theirs)
+            self._disk_synced(room, files, theirs)
         room.disk_stat, room.file_existed = stat, True
+
+    def _disk_synced(self, room: Room, files: Files, content: Any) -> None:
+        """The disk now holds content: remember it as the base of later merges (store, files, state.base)."""
+        sha = schema.content_sha(content)
+        files.put_base(sha, content)
+        room.disk_base = content
+        self.store.set_bases(room.project_id, room.path, room.kind, disk_base=content)
+        room.set_state(base=sha)
+
+    def adopt(self, room: Room, content: Any, base_sha: Any) -> None:
+        """Merge a stale client's content, relative to the disk content it last knew (``state.base``)."""
+        base = room.load_base
+        if isinstance(base_sha, str):
+            if base_sha == schema.content_sha(room.disk_base):
+                base = room.disk_base
+            elif base_sha != schema.content_sha(room.load_base):
+                kept = self.files(room.project_id).get_base(base_sha)
+                base = kept if kept is not None else base
+        if room.kind == schema.NOTEBOOK and isinstance(content, dict) and isinstance(base, dict):
+            content = merge.keep_ids(base, content)
+        merge.merge_into(room, base, content)
 
     def save(self, room: Room, files: Files) -> None:
         """Write the room's content when it differs from the disk (debounced by the caller)."""
@@ -160,16 +188,27 @@ class RoomManager:
             room.dirty = False
             room.set_state(dirty=False)
             return
-        if room.file_existed and files.stat(room.path) is None:
+        stat = files.stat(room.path)
+        if room.file_existed and stat is None:
             return  # deleted or renamed while open: do not bring it back
+        if stat != room.disk_stat:  # changed on disk since the last tick: merge that first
+            self.check_disk(room, files)
+            content = room.content()
         try:
             files.write(room.path, room.kind, content)
         except Exception as exc:
             log.warning("room %s/%s: save failed: %s", room.project_id, room.path, getattr(exc, "message", exc))
             room.changed_at = time.monotonic() + 5.0  # try again later
             return
-        room.disk_base, room.disk_stat, room.file_existed = content, files.stat(room.path), True
-        self.store.set_bases(room.project_id, room.path, room.kind, disk_base=content)
+        # stat, then read: a write by someone else right after ours is then seen at the next tick.
+        stat = files.stat(room.path)
+        try:
+            ours = schema.parse(room.kind, files.read(room.path), strict=True) == content
+        except schema.ContentError:
+            ours = False
+        room.disk_stat, room.file_existed = (stat if ours else None), True
+        room.saves += 1
+        self._disk_synced(room, files, content)
         if room.changed_at == 0.0:  # nothing changed while writing
             room.dirty = False
             room.set_state(dirty=False)

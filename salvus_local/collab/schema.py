@@ -56,11 +56,20 @@ def is_server_id(client_id: int) -> bool:
     return client_id >> 28 == SERVER_TAG
 
 
-def parse(kind: str, data: bytes | None) -> Any:
+def content_sha(content: Any) -> str:
+    """A short hash of content (canonical JSON): the name of a base in the doc's ``state.base``."""
+    data = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()[:32]
+
+
+def parse(kind: str, data: bytes | None, strict: bool = False) -> Any:
     """Parse file bytes into content: a notebook dict (every cell with a unique id) or a str.
 
-    A missing file (None) is an empty notebook / text.  Raises ContentError.
+    A missing file (None) is an empty notebook / text, an empty .ipynb too unless ``strict`` (a file
+    seen changing on disk: 0 bytes is a write in progress, never "delete every cell").  Raises ContentError.
     """
+    if strict and kind == NOTEBOOK and not data:
+        raise ContentError("the notebook is empty on disk")
     if kind == TEXT:
         try:
             return (data or b"").decode("utf-8")
@@ -180,8 +189,10 @@ def cell_dict(ymap: Map) -> dict[str, Any]:
     """A Y cell as an nbformat cell dict."""
     raw = ymap.to_py() or {}
     cell_type = raw.get("cell_type") or "code"
+    metadata = ints(raw.get("metadata") or {})
+    metadata.pop("execution_state", None)  # live state for viewers (outputs.py), not saved in the file
     cell: dict[str, Any] = {"id": str(raw.get("id") or ""), "cell_type": cell_type,
-                            "metadata": ints(raw.get("metadata") or {}), "source": str(raw.get("source") or "")}
+                            "metadata": metadata, "source": str(raw.get("source") or "")}
     if cell_type == "code":
         count = raw.get("execution_count")
         cell["execution_count"] = int(count) if isinstance(count, (int, float)) else None

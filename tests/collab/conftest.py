@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.collab.yclient import YClient
-from tests.conftest import Server
+from tests.conftest import Server, wait_for
 
 ARGS = ("--collaboration", "on", "--kernel", "python", "--kernels", "python")
 
@@ -63,10 +63,27 @@ def sources(cells: list[dict[str, Any]]) -> list[str]:
     return [str(c.get("source", "")) for c in cells]
 
 
-@pytest.fixture
-def collab_server(start_server: Callable[..., Server]) -> Iterator[Server]:
-    """A private single-user server with collaboration on (python kernels only)."""
-    yield start_server(*ARGS)
+@pytest.fixture(scope="module")
+def collab_server() -> Iterator[Server]:
+    """A single-user server with collaboration on (python kernels only), shared by a test module."""
+    srv = Server(*ARGS)
+    yield srv
+    srv.stop()
+
+
+def room_status(server: Server, path: str, project: str | None = None) -> dict[str, Any]:
+    """The ``room`` part of /api/collab/status?path=."""
+    prefix = f"/p/{project}" if project else ""
+    r = server.get(f"{prefix}/api/collab/status", params={"path": path})
+    assert r.status_code == 200, r.text
+    return r.json()["room"]
+
+
+def settled(server: Server, path: str, project: str | None = None) -> dict[str, Any]:
+    """Wait until the room has been checked twice more with nothing left to save; return its status."""
+    start = room_status(server, path, project)["ticks"]
+    return wait_for(lambda: (st := room_status(server, path, project))["ticks"] >= start + 3 and not st["dirty"]
+                    and st, 30, f"room {path} settled")
 
 
 @pytest.fixture

@@ -87,6 +87,24 @@ class YClient:
             with self.doc.transaction():
                 return fn(self.doc)
 
+    def insert(self, index: int, at: int, text: str) -> None:
+        """Type text into cell ``index`` at character ``at`` (pycrdt offsets are UTF-8 bytes)."""
+        def go(_doc: Doc) -> None:
+            ytext = self.cells[index]["source"]
+            ytext.insert(len(str(ytext)[:at].encode()), text)
+        self.edit(go)
+
+    def add_cell(self, index: int, cell_id: str, source: str = "") -> None:
+        """Insert a code cell as the browser does (YNotebook layout)."""
+        def go(_doc: Doc) -> None:
+            self.cells.insert(index, Map({"id": cell_id, "cell_type": "code", "source": Text(source),
+                                          "metadata": Map(), "outputs": Array(), "execution_count": None}))
+        self.edit(go)
+
+    def delete_cell(self, index: int) -> None:
+        """Delete cell ``index``."""
+        self.edit(lambda _doc: self.cells.__delitem__(index))
+
     # -- connection ----------------------------------------------------------------------
     def connect(self, timeout: float = 30.0) -> YClient:
         """Open the websocket, sync, start the reader thread; wait for the server's step 2."""

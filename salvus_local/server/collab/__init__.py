@@ -7,6 +7,8 @@ import atexit
 from flask import Flask
 
 from salvus_local.config import Config
+from salvus_local.store import paths
+from salvus_local.store.errors import StoreError
 
 
 def enabled(config: Config) -> bool:
@@ -18,6 +20,7 @@ def enabled(config: Config) -> bool:
 def init_app(app: Flask) -> None:
     """Create the RoomManager (lazily opened store) and register the routes."""
     from salvus_local.collab import RoomManager, UpdateStore
+    from salvus_local.collab.outputs import OutputWriter
     from salvus_local.server.projects.workspace import init_workspace
 
     from .files import ProjectFiles
@@ -25,6 +28,21 @@ def init_app(app: Flask) -> None:
 
     services = app.extensions["salvus"]
     ws = init_workspace(app)
-    services.collab = RoomManager(UpdateStore(ws.store), lambda project_id: ProjectFiles(ws.contents(project_id)))
+    services.collab = RoomManager(UpdateStore(ws.store), lambda project_id: ProjectFiles(ws.contents(project_id)),
+                                  idle=max(1, services.config.collaboration_idle))
     atexit.register(services.collab.flush_all)
+
+    def location(kernel_id: str) -> tuple[str, str] | None:
+        sessions = getattr(services, "sessions", None)
+        where = sessions.location(kernel_id) if sessions is not None else None
+        if where is None:
+            return None
+        try:
+            return where[0], paths.normalize(where[1])
+        except StoreError:
+            return None
+
+    if enabled(services.config):  # rooms off: the page renders iopub itself, nothing to write
+        services.collab_outputs = OutputWriter(services.collab.find, location)
+        services.kernels.add_listener(services.collab_outputs.on_message)
     app.register_blueprint(bp)

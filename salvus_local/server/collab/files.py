@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import time
 from typing import Any
 
 from salvus_local.server.contents.manager import ContentsManager
+from salvus_local.store.atomic import atomic_write
 from salvus_local.store.errors import StoreError
 from salvus_local.store.watcher import stat_key
 
@@ -38,3 +43,39 @@ class ProjectFiles:
         else:
             model = {"type": "file", "format": "text", "content": content}
         self.cm.save(model, path)
+
+    def put_base(self, sha: str, content: Any) -> None:
+        """Keep a synced content in the project's private state (collab-bases/<sha>.json); prune old ones."""
+        folder = self.cm.state.folder("collab-bases")
+        target = folder / f"{sha}.json"
+        if target.exists():
+            os.utime(target)  # used again: kept longer
+        else:
+            atomic_write(target, json.dumps(content).encode("utf-8"), "collab base")
+        _prune(folder)
+
+    def get_base(self, sha: str) -> Any:
+        """A content kept by put_base, or None."""
+        if not _SHA.match(sha or ""):
+            return None
+        try:
+            return json.loads((self.cm.state.folder("collab-bases") / f"{sha}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+
+
+_SHA = re.compile(r"^[0-9a-f]{32}$")
+KEEP_BASES = 30 * 86400  # seconds: a client offline longer than this merges against the room's load
+
+
+def _prune(folder: Any) -> None:
+    """Remove bases not used for KEEP_BASES (about once per hundred calls: listing is not free)."""
+    if os.urandom(1)[0] > 2:
+        return
+    cutoff = time.time() - KEEP_BASES
+    for entry in os.scandir(folder):
+        try:
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                os.unlink(entry.path)
+        except OSError:
+            pass

@@ -112,8 +112,12 @@ def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
 
 
 def status(project_id: str | None = None) -> Response:
-    """Whether rooms are on, and who the requester is in them."""
-    return jsonify({"enabled": enabled(current_app.extensions["salvus"].config), "user": user_of_request()})
+    """Whether rooms are on, and who the requester is in them; with ``?path=``, that file's room too."""
+    body: dict[str, Any] = {"enabled": enabled(current_app.extensions["salvus"].config), "user": user_of_request()}
+    if request.args.get("path") is not None:
+        room = manager().find(project_id or DEFAULT_ID, paths.normalize(request.args["path"]))
+        body["room"] = room.status() if room is not None else {"open": False}
+    return jsonify(body)
 
 
 for prefix in ("", "/p/<project_id>"):

@@ -67,6 +67,14 @@ class SessionManager:
                 return model
         return None
 
+    def location(self, kernel_id: str) -> tuple[str, str] | None:
+        """(project id, path) of the session a kernel belongs to, or None (collaboration writes outputs there)."""
+        with self._lock:
+            for row in self._sessions.values():
+                if row["kernel_id"] == kernel_id:
+                    return row["project_id"], row["path"]
+        return None
+
     def _kernel_for(self, row: dict[str, Any], path: str, kernel_name: str | None, kernel_id: str | None) -> str:
         """Return an existing kernel's id (of the session's project) or start one in the path's folder."""
         if kernel_id:
