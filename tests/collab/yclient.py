@@ -124,6 +124,10 @@ class YClient:
             raise AssertionError(f"{self.name}: no sync step 2 from the server (closed {self.closed_code})")
         return self
 
+    def close(self) -> None:
+        """Same as disconnect (so a YClient can stand where a websocket is expected)."""
+        self.disconnect()
+
     def disconnect(self) -> None:
         """Close the websocket (the doc stays, edits continue offline)."""
         ws, self.ws = self.ws, None
