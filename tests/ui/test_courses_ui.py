@@ -177,6 +177,13 @@ def test_teacher_runs_an_assignment_cycle_in_the_browser(browser: object, multi:
     expect(page.locator(".grade-total")).not_to_have_text(total_before)
     expect(page.locator(".grade-total")).to_have_text("6/6")
     shot(page, "grading")
+    # On a phone the grade box stacks under the answer, and nothing scrolls sideways.
+    page.set_viewport_size({"width": 390, "height": 844})
+    answer, box = question.locator(".answer-col").bounding_box(), question.locator(".grade-box").bounding_box()
+    assert box["y"] >= answer["y"] + answer["height"] - 1 and box["width"] > 300, (answer, box)
+    no_sideways_scroll(page)
+    shot(page, "grading-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
     sub = teacher.get(f"/api/courses/{cid}/assignments/{aid}/submissions/{student.name}").json()
     why = next(c for nb in sub["notebooks"] for c in nb["cells"] if c["grade_id"] == "why")
     assert why["manual_points"] == 2 and why["comment"] == "Clear and right."
@@ -200,6 +207,20 @@ def test_teacher_runs_an_assignment_cycle_in_the_browser(browser: object, multi:
     assert book.ok and "text/csv" in book.headers["content-type"]
     line = next(x for x in book.text().splitlines() if x.startswith(student.name + ","))
     assert line.split(",")[-1].strip() in ("6", "6.0"), line
+    # A handout as a second column (the table polls): on a phone the table scrolls sideways inside its box
+    # while the student names stay put.
+    put_notebook(teacher, course["project_id"], "reading/notes.ipynb", homework())
+    assert teacher.post(f"/api/courses/{cid}/assignments", json={"name": "reading", "kind": "handout"}).status_code == 201
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(page.locator(".assignment-col[data-name=reading] .kind-badge")).to_have_text("handout")
+    no_sideways_scroll(page)
+    wrap = page.locator(".course-table-wrap")
+    name_cell = page.locator(f".student-row[data-username='{student.name}'] .student-col")
+    left = name_cell.bounding_box()["x"]
+    assert wrap.evaluate("w => { w.scrollLeft = 200; return w.scrollLeft; }") > 0
+    assert abs(name_cell.bounding_box()["x"] - left) < 1
+    assert cell(page, aid, student.name).bounding_box()["x"] < left + 100  # the step cells moved under it
+    shot(page, "table-phone")
     assert page.errors == []
     page.context.close()
 

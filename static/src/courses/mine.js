@@ -72,7 +72,7 @@ export async function studentView(data, main, user) {
         { class: "my-links" },
         // Once returned, the feedback is what to open first.
         returned && pid ? h("a", { class: "primary button-link feedback-link", href: folderUrl(pid, `${a.name}/feedback`) }, "Feedback") : null,
-        has && pid ? h("a", { class: `${returned ? "tool" : "primary"} button-link open-files`, href: folderUrl(pid, a.name) }, "Open my files") : h("span", { class: "muted" }, has ? "Your project is not listed" : "Not handed out yet"),
+        has && pid ? h("a", { class: `${returned ? "tool" : "primary"} button-link open-files`, href: folderUrl(pid, a.name) }, "Open my files") : has ? h("span", { class: "muted" }, "Your project is not listed") : null,
       ),
     );
   });

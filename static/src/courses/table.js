@@ -122,7 +122,7 @@ export class TeacherView {
     return h(
       "th",
       { class: "assignment-col", scope: "col", dataset: { aid: a.id, name: a.name } },
-      h("div", { class: "a-name" }, h("a", { href: folderUrl(this.data.course.project_id, a.name), title: "Edit the source in the course project" }, a.name), a.kind === "handout" ? h("span", { class: "kind-badge" }, "handout") : null, a.max_score ? h("span", { class: "a-max muted" }, ` /${score(a.max_score)}`) : null),
+      h("div", { class: "a-name" }, h("a", { href: folderUrl(this.data.course.project_id, a.name), title: "Edit the source in the course project" }, a.name), a.kind === "handout" ? h("span", { class: "kind-badge" }, "handout") : null, a.max_score && a.kind !== "handout" ? h("span", { class: "a-max muted" }, ` /${score(a.max_score)}`) : null),
       h("button", { class: "link-button due-button", title: "Change the due date", onclick: () => dueDialog(this.cid, a, () => this.refresh()) }, a.due ? `Due ${shortDate(a.due)}` : "No due date"),
       h(
         "div",
