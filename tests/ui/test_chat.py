@@ -70,7 +70,7 @@ def test_a_message_appears_live_for_the_other_user(pages: tuple[object, object],
 
     a.locator(".chat-toggle").click()
     box = a.locator(".chat-panel .chat-input")
-    expect(box).to_be_focused()
+    expect(box).to_be_focused(timeout=20_000)  # the panel's code loads on first open
     box.press_sequentially(f"@{pair.bob.name[:3]}")
     expect(a.locator(".chat-complete-item").first).to_have_attribute("data-name", pair.bob.name)
     box.press("Tab")
@@ -86,7 +86,7 @@ def test_a_message_appears_live_for_the_other_user(pages: tuple[object, object],
     expect(badge).to_have_class(re.compile(r"\bmention\b"))
     b.locator(".chat-toggle").click()
     message = b.locator(".chat-panel .chat-msg").last
-    expect(message.locator(".katex")).to_be_visible()  # $x^2$ typeset by KaTeX
+    expect(message.locator(".katex")).to_be_visible(timeout=20_000)  # $x^2$ typeset by KaTeX
     expect(message.locator(".katex-mathml")).to_contain_text("x^2")  # the TeX source, kept as MathML text
     expect(message.locator(".mention.me")).to_have_text(f"@{pair.bob.name}")
     expect(message).to_have_class(re.compile(r"\bmentions-me\b"))
@@ -124,7 +124,7 @@ def test_markup_in_messages_stays_inert(pages: tuple[object, object], pair: Pair
     assert pair.alice.post(f"/p/{pair.project}/api/chat", json={"body": evil, "path": pair.notebook}).status_code == 201
     b.locator(".chat-toggle").click()
     last = b.locator(".chat-panel .chat-msg").last
-    expect(last).to_contain_text("click")
+    expect(last).to_contain_text("click", timeout=20_000)
     body = last.locator(".chat-body")
     assert body.locator("script, iframe, form, [onerror], [onclick]").count() == 0
     assert all(not (href or "").lower().startswith("javascript:")
@@ -142,11 +142,11 @@ def test_search_opens_the_chat_at_a_message(pages: tuple[object, object], pair: 
     box = b.locator(".search-input")
     box.fill(needle)
     hit = b.locator(".search-hit.chat-hit")
-    expect(hit).to_contain_text(pair.notebook)
+    expect(hit).to_contain_text(pair.notebook, timeout=20_000)
     expect(hit.locator("mark")).to_have_text(needle)
     hit.click()
     b.wait_for_url(re.compile(rf"/notebooks/{re.escape(pair.notebook)}#chat={mid}$"))
-    expect(b.locator(f".chat-panel .chat-msg[data-id='{mid}']")).to_have_class(re.compile(r"\bfound\b"))
+    expect(b.locator(f".chat-panel .chat-msg[data-id='{mid}']")).to_have_class(re.compile(r"\bfound\b"), timeout=20_000)
 
 
 def test_phone_layout_is_a_full_screen_sheet(browser: object, pair: Pair) -> None:
@@ -155,7 +155,7 @@ def test_phone_layout_is_a_full_screen_sheet(browser: object, pair: Pair) -> Non
     try:
         page.locator(".chat-toggle").click()
         panel = page.locator(".chat-panel")
-        expect(panel).to_be_visible()
+        expect(panel).to_be_visible(timeout=20_000)
         rect = panel.bounding_box()
         assert rect["x"] == 0 and rect["y"] == 0 and rect["width"] == 390 and rect["height"] >= 800, rect
         expect(page.locator(".chat-panel .chat-input")).to_be_in_viewport()
