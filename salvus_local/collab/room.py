@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from pycrdt import Doc, Map, get_state, merge_updates
+from pycrdt import Doc, Map, merge_updates
 
 from . import schema, wire
 from .awareness import AwarenessRelay
@@ -155,15 +155,8 @@ class Room:
             peer = self.peers.get(client)
             if peer is None or not peer.synced or not client.can_write:
                 return  # viewers' and not yet synced clients' updates are dropped
-            try:
-                foreign = self._foreign(wire.decode_state_vector(get_state(update)))
-            except Exception:
-                log.info("room %s: an update that is not a Yjs update was dropped", self.path)
-                return
-            if foreign:
-                peer.synced, peer.stale = False, True
-                self._send(client, wire.sync_frame(wire.SYNC_STEP1, wire.EMPTY_STATE_VECTOR))
-                return
+            # No foreign-history check here: a synced client's structs were all in the state vector of
+            # its step 1 (checked), or came from this room since.
             try:
                 self.doc.apply_update(update)
             except Exception:

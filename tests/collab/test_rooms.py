@@ -58,3 +58,18 @@ def test_status_says_on_and_who(collab_server) -> None:
     body = r.json()
     assert body["enabled"] is True and body["user"]["name"] == "you"
     assert body["user"]["color"].startswith("#") and len(body["user"]["color"]) == 7
+
+
+def test_bad_rooms_are_refused_before_the_upgrade(collab_server) -> None:
+    from tests.accounts.conftest import ws_status
+    from tests.collab.conftest import room_url
+    from tests.collab.yclient import YClient
+
+    assert collab_server.put("/api/contents/folder", json={"type": "directory"}).status_code in (200, 201)
+    (collab_server.data_dir / "projects" / "default" / "blob.txt").write_bytes(b"\xff\xfe\x00binary")
+    token = [f"Authorization: token {collab_server.token}"]
+    for path, status in (("folder", 400), ("blob.txt", 400), ("no-such-folder/x.ipynb", 404)):
+        assert ws_status(lambda: YClient(room_url(collab_server, path), token).connect()) == status, path
+    r = collab_server.get("/api/collab/rooms/x.ipynb")  # not a websocket
+    assert r.status_code == 400  # werkzeug: a websocket-only rule
+    assert collab_server.get("/p/no-such-project/api/collab/status").status_code == 404

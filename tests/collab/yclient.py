@@ -48,7 +48,7 @@ class YClient:
         self.resets = 0
         self.awareness: dict[int, Any] = {}
         self.received: list[tuple[float, bytes]] = []
-        self.on_update: Callable[[bytes], None] | None = None
+        self.on_update: Callable[[float], None] | None = None
         self._new_doc()
 
     # -- document ------------------------------------------------------------------------
@@ -167,7 +167,8 @@ class YClient:
     def _handle(self, ws: websocket.WebSocket, data: bytes) -> None:
         kind, pos = _var_uint(data, 0)
         if kind == YMessageType.SYNC:
-            self.received.append((time.monotonic(), data))
+            at = time.monotonic()
+            self.received.append((at, data))
             with self.lock:
                 self._applying = True
                 try:
@@ -179,8 +180,8 @@ class YClient:
                 if data[pos] == YSyncMessageType.SYNC_STEP2:
                     self.synced.set()
                     # what was typed offline: the server's step 1 answer (reply) already carried it
-            if self.on_update is not None and data[pos] == YSyncMessageType.SYNC_UPDATE:
-                self.on_update(data)
+                if self.on_update is not None and data[pos] == YSyncMessageType.SYNC_UPDATE:
+                    self.on_update(at)  # (arrival time), called with the update applied, under the lock
         elif kind == YMessageType.AWARENESS:
             size, p = _var_uint(data, pos)
             count, p = _var_uint(data, p)
