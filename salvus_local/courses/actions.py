@@ -73,8 +73,11 @@ def collect(courses: Any, assignment: dict[str, Any], student: dict[str, Any], c
     if not tree:
         db.update_submission(aid, uid, state="failed", message=f"no files in {name}/ to collect")
         return "skipped", f"no files in {name}/ to collect"
+    folder = f"collected/{name}/{student['username']}"
+    for rel in set(files.read_tree(course["project_id"], folder)) - set(tree):
+        files.remove(course["project_id"], f"{folder}/{rel}")  # gone from the student's copy since the last collection
     for rel, data in tree.items():
-        files.write(course["project_id"], f"collected/{name}/{student['username']}/{rel}", data)
+        files.write(course["project_id"], f"{folder}/{rel}", data)
     due = courses.due_of(assignment, student["username"])
     late = bool(due is not None and changed is not None and changed > due)
     db.update_submission(aid, uid, state="collected", collected_at=time.time(), last_change=changed,

@@ -37,11 +37,12 @@ def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], 
         src = grading.read_nb(data) if rel.endswith(".ipynb") else None
         if src is None or not any(grading.kind_of(c) for c in src.cells):
             continue
+        handed_out = grading.read_nb(student_notebook(data, rel))
         submitted = grading.read_nb(collected.get(rel))
         if submitted is None:
             why = "is missing" if rel not in collected else "is not a readable notebook"
             warnings.append(f"{rel} {why}; the student version was graded")
-            submitted = grading.read_nb(student_notebook(data, rel))
+            submitted = handed_out
         merged, notes = grading.merge(src, submitted)
         warnings += [f"{rel}: {n}" for n in notes]
         code_cells = [c for c in merged.cells if c.cell_type == "code"]
@@ -49,7 +50,7 @@ def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], 
         for cell, result in zip(code_cells, runs):
             cell.outputs = [nbformat.from_dict(o) for o in result.outputs]
             cell.execution_count = result.execution_count
-        rows += grading.score(merged, rel)
+        rows += grading.score(merged, rel, grading.stubs(handed_out))
         files.write(course["project_id"], f"autograded/{name}/{username}/{rel}", grading.write_nb(merged))
     db.replace_auto_grades(aid, uid, rows)
     got, top, needs = grading.totals(db.grades(aid, uid))

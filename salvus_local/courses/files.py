@@ -28,6 +28,9 @@ class ProjectFiles(Protocol):
     def write(self, project_id: str, path: str, data: bytes) -> None:
         """Atomically write a file, making its folders."""
 
+    def remove(self, project_id: str, path: str) -> None:
+        """Delete a file (into the project's trash); nothing when it is gone already."""
+
     def snapshot_tree(self, project_id: str, folder: str, message: str) -> tuple[str | None, float | None,
                                                                                    dict[str, bytes]]:
         """Snapshot now, then read folder from that version: (version, time folder last changed, files)."""

@@ -147,8 +147,17 @@ def _restore_missing(source: Any, out: Any, seen: set[str], warnings: list[str])
         previous = gid
 
 
-def score(nb: Any, notebook: str) -> list[dict[str, Any]]:
-    """Grade rows of a run notebook: a test earns its points when it ran without error."""
+def stubs(student_nb: Any) -> dict[str, str]:
+    """{grade_id: source} of the graded answers as handed out (to spot answers left unchanged)."""
+    return {meta(c)["grade_id"]: c.source for c in student_nb.cells if kind_of(c) == KIND_MANUAL}
+
+
+def score(nb: Any, notebook: str, unchanged: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """Grade rows of a run notebook: a test earns its points when it ran without error.
+
+    A graded answer still exactly as handed out (``unchanged``: grade_id → that source) gets 0 points
+    at once, as nbgrader does, so nobody has to grade an empty answer by hand.
+    """
     rows = []
     for position, cell in enumerate(nb.cells):
         kind = kind_of(cell)
@@ -160,6 +169,8 @@ def score(nb: Any, notebook: str) -> list[dict[str, Any]]:
         if kind == KIND_AUTO:
             failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
             auto = 0.0 if failed or cell.get("execution_count") is None else points
+        elif kind == KIND_MANUAL and (unchanged or {}).get(m["grade_id"], None) is not None:
+            auto = 0.0 if cell.source.strip() == unchanged[m["grade_id"]].strip() else None
         rows.append({"notebook": notebook, "grade_id": m["grade_id"], "kind": kind, "cell_type": cell.cell_type,
                      "position": position, "auto_points": auto, "max_points": points})
     return rows
@@ -168,5 +179,6 @@ def score(nb: Any, notebook: str) -> list[dict[str, Any]]:
 def totals(rows: list[dict[str, Any]]) -> tuple[float, float, bool]:
     """(score, max score, needs manual grading) of grade rows; manual points override automatic ones."""
     got = sum((r["manual_points"] if r.get("manual_points") is not None else r["auto_points"] or 0.0) for r in rows)
-    needs = any(r["kind"] != KIND_AUTO and r.get("manual_points") is None for r in rows)
+    needs = any(r["kind"] != KIND_AUTO and r.get("manual_points") is None and r.get("auto_points") is None
+                for r in rows)
     return got, sum(r["max_points"] for r in rows), needs

@@ -39,6 +39,8 @@ def _edit(student: Person, project: str, how: str) -> None:
         for key in ("outputs", "execution_count"):
             test.pop(key, None)
         test["cell_type"] = "markdown"
+    if how == "right":
+        cells[_ids(content).index("why")]["source"] = "Because x times x is x squared."
     if how != "untouched":
         put_notebook(student, project, "hw1/hw1.ipynb", content)
 
@@ -123,7 +125,9 @@ def test_a_class_of_thirty(multi: Server, teacher: Person) -> None:
     view = teacher.get(f"/api/courses/{cid}").json()
     for name in names:
         step = view["status"][name][str(aid)]
-        assert step["state"] == "graded" and step["max_score"] == 6 and step["needs_manual"] is True, (name, step)
+        # Only a written answer needs a person: answers left as handed out get 0 at once (as in nbgrader).
+        needs = how[name] == "right"
+        assert step["state"] == "graded" and step["max_score"] == 6 and step["needs_manual"] is needs, (name, step)
         assert step["score"] == EXPECTED[how[name]], (name, how[name], step)
         sub = teacher.get(f"/api/courses/{cid}/assignments/{aid}/submissions/{name}").json()
         if how[name] in WARNS:
@@ -137,6 +141,10 @@ def test_a_class_of_thirty(multi: Server, teacher: Person) -> None:
     assert sub["prev"] is None and sub["next"] == names[1] and sub["total"] == 4 and sub["max_score"] == 6
     cells = {c["grade_id"]: c for c in sub["notebooks"][0]["cells"]}
     assert cells["why"]["kind"] == "manual" and cells["test_square"]["kind"] == "autograded"
+    assert cells["why"]["auto_points"] is None and "x squared" in cells["why"]["source"]
+    untouched = names[[how[n] for n in names].index("untouched")]
+    other = teacher.get(f"/api/courses/{cid}/assignments/{aid}/submissions/{untouched}").json()
+    assert other["notebooks"][0]["cells"][-1]["auto_points"] == 0  # the unchanged answer
     assert cells["test_square"]["auto_points"] == 3 and "square(-3)" in cells["test_square"]["source"]
     url = f"/api/courses/{cid}/assignments/{aid}/submissions/{graded}/grades/why"
     for body, needle in [({"points": 3}, "from 0 to 2"), ({"points": "2"}, "points"), ({}, "points")]:

@@ -97,6 +97,45 @@ def test_redistribution_keeps_student_edits_and_adds_new_files(multi: Server, te
     assert job["results"][0]["status"] == "ok" and "kept" in job["results"][0]["message"], job
     assert "# mine" in get_notebook(student, own, "hw/hw.ipynb")["cells"][1]["source"]
     assert student.get(f"/p/{own}/api/contents/hw/extra.txt").json()["content"] == "new"
+    # Collecting again after the student deleted a file: the collected copy loses it too.
+    assert run_job(teacher, cid, aid, "collect")["results"][0]["status"] == "ok"
+    assert teacher.get(f"/p/{pid}/api/contents/collected/hw/{name}/extra.txt").status_code == 200
+    assert student.delete(f"/p/{own}/api/contents/hw/extra.txt").status_code == 204
+    assert run_job(teacher, cid, aid, "collect")["results"][0]["status"] == "ok"
+    assert teacher.get(f"/p/{pid}/api/contents/collected/hw/{name}/extra.txt").status_code == 404
+    assert "# mine" in get_notebook(teacher, pid, f"collected/hw/{name}/hw.ipynb")["cells"][1]["source"]
+
+
+def test_handouts_extensions_and_leaving(multi: Server, teacher: Person) -> None:
+    course = _course(teacher, "Handouts")
+    cid, pid = course["id"], course["project_id"]
+    teacher.put(f"/p/{pid}/api/contents/notes", json={"type": "directory"})
+    teacher.put(f"/p/{pid}/api/contents/notes/read-me.txt", json={"type": "file", "format": "text", "content": "hi"})
+    name = unique("h")
+    teacher.post(f"/api/courses/{cid}/students", data=student_csv([name]), headers={"Content-Type": "text/csv"})
+    handout = teacher.post(f"/api/courses/{cid}/assignments", json={"name": "notes", "kind": "handout"}).json()
+    assert handout["kind"] == "handout" and handout["due"] is None
+    assert run_job(teacher, cid, handout["id"], "distribute")["results"][0]["status"] == "ok"
+    student = Person(multi, name, PASSWORD)
+    student.login()
+    own = student.get(f"/api/courses/{cid}").json()["project_id"]
+    assert student.get(f"/p/{own}/api/contents/notes/read-me.txt").json()["content"] == "hi"
+    r = teacher.post(f"/api/courses/{cid}/assignments/{handout['id']}/collect")
+    assert r.status_code == 400 and "handout" in r.json()["message"]
+    url = f"/api/courses/{cid}/assignments/{handout['id']}"
+    for body, needle in [({"extensions": {"nobody": None}}, "not a student"), ({"extensions": []}, "extensions"),
+                         ({"extensions": {name: "later"}}, "ISO-8601"), ({"due": 5}, "due")]:
+        r = teacher.patch(url, json=body)
+        assert r.status_code == 400 and needle in r.json()["message"], (body, r.text)
+    assert teacher.patch(url, json={"due": "2031-02-03T04:05:06+01:00"}).json()["due"] == "2031-02-03T03:05:06Z"
+    r = teacher.post(f"/api/courses/{cid}/assignments/{handout['id']}/distribute", json={"students": ["nobody"]})
+    assert r.status_code == 400 and "nobody" in r.json()["message"]
+    # Taking the student off the course: their project and files stay theirs.
+    assert teacher.delete(f"/api/courses/{cid}/students/{name}").status_code == 204
+    assert teacher.delete(f"/api/courses/{cid}/students/{name}").status_code == 404
+    assert teacher.get(f"/api/courses/{cid}").json()["students"] == []
+    assert student.get(f"/api/courses/{cid}").status_code == 404
+    assert student.get(f"/p/{own}/api/contents/notes/read-me.txt").status_code == 200
 
 
 def test_bad_input_says_what_to_fix(multi: Server, teacher: Person) -> None:

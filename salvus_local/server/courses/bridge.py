@@ -78,6 +78,13 @@ class WorkspaceFiles:
             parent.mkdir(parents=True, exist_ok=True)
             cm.write_bytes(path, data)
 
+    def remove(self, project_id: str, path: str) -> None:
+        """Delete a file through the contents manager (it goes to the project's trash)."""
+        try:
+            self.ws.contents(project_id).delete(path)
+        except NotFound:
+            pass
+
     def snapshot_tree(self, project_id: str, folder: str, message: str) -> tuple[str | None, float | None,
                                                                                    dict[str, bytes]]:
         """Take a snapshot now, then read folder from it: what the student had at that instant."""

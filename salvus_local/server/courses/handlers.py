@@ -7,6 +7,7 @@ business (salvus_local/courses: the course's teacher or an admin; a student sees
 from __future__ import annotations
 
 import os
+import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -20,6 +21,7 @@ from .jobs import CourseJobs
 
 bp = Blueprint("courses", __name__)
 ACTIONS = ("distribute", "collect", "autograde", "return")
+_MAKE_LOCK = threading.Lock()  # two first requests at once must not make two managers (and lose a job list)
 
 
 def _services() -> Any:
@@ -36,9 +38,12 @@ def courses() -> Courses:
 
         from .bridge import WorkspaceFiles
 
-        ws = workspace()
-        services.courses = Courses(ws.store, services.auth.accounts, WorkspaceFiles(ws, services.auth.accounts))
-        services.course_jobs = CourseJobs()
+        with _MAKE_LOCK:
+            if getattr(services, "courses", None) is None:
+                ws = workspace()
+                services.course_jobs = CourseJobs()
+                services.courses = Courses(ws.store, services.auth.accounts,
+                                           WorkspaceFiles(ws, services.auth.accounts))
     return services.courses
 
 
@@ -143,7 +148,9 @@ def _executor() -> Any:
     if getattr(services, "course_executor", None) is None:
         from .executor import CellExecutor
 
-        services.course_executor = CellExecutor(services.config, services.kernels)
+        with _MAKE_LOCK:
+            if getattr(services, "course_executor", None) is None:
+                services.course_executor = CellExecutor(services.config, services.kernels)
     return services.course_executor
 
 
