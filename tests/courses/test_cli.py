@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,22 +78,44 @@ def test_every_course_command(multi: Server, teacher: Person, token: str, tmp_pa
     assert out.returncode == 0 and (tmp_path / "book.csv").read_text().startswith("username,name,hw,total")
 
 
+def in_process(srv: Server, token: str, *args: str) -> Any:
+    """The same command run in this process (click's runner): the real command code against the real server,
+    without a Python start-up per case."""
+    from click.testing import CliRunner
+
+    from salvus_local.cli import cli
+
+    return CliRunner().invoke(cli, ["course", *args, "--server", srv.base_url],
+                                              env={"SALVUS_LOCAL_TOKEN": token})
+
+
+def one_line_error_in_process(result: Any, *words: str) -> None:
+    assert result.exit_code == 2, (result.exit_code, result.stdout, result.stderr, result.exception)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
 def test_bad_input_is_one_line_and_exit_2(multi: Server, teacher: Person, token: str, tmp_path: Path) -> None:
-    cid = course_cli(multi, token, "create", f"Bad {unique('b')}").stdout.split("\t")[0]
-    one_line_error(course_cli(multi, token, "create", ""), "title")
-    one_line_error(course_cli(multi, token, "add-students", "no-such-course", "x"), "no course")
-    one_line_error(course_cli(multi, token, "add-students", cid), "usernames or --csv")
-    one_line_error(course_cli(multi, token, "add-students", cid, "--csv", str(tmp_path / "missing.csv")), "cannot read")
+    one_line_error(course_cli(multi, token, "create", ""), "title")  # once as a real process, then in-process
+    cid = in_process(multi, token, "create", f"Bad {unique('b')}").stdout.split("\t")[0]
     (tmp_path / "bad.csv").write_text("who\nx\n")
-    one_line_error(course_cli(multi, token, "add-students", cid, "--csv", str(tmp_path / "bad.csv")), "header")
-    one_line_error(course_cli(multi, token, "add-assignment", cid, "missing"), "no folder")
-    one_line_error(course_cli(multi, token, "add-assignment", cid, "hw", "--due", "soon"), "ISO-8601")
-    one_line_error(course_cli(multi, token, "distribute", cid, "nope"), "no assignment")
-    one_line_error(course_cli(multi, "wrong-token", "list"), "403")
+    for args, needle in [(("add-students", "no-such-course", "x"), "no course"),
+                         (("add-students", cid), "usernames or --csv"),
+                         (("add-students", cid, "--csv", str(tmp_path / "missing.csv")), "cannot read"),
+                         (("add-students", cid, "--csv", str(tmp_path / "bad.csv")), "header"),
+                         (("add-assignment", cid, "missing"), "no folder"),
+                         (("add-assignment", cid, "hw", "--due", "soon"), "ISO-8601"),
+                         (("distribute", cid, "nope"), "no assignment"),
+                         (("grades", cid, "--csv", str(tmp_path / "no" / "such" / "dir.csv")), "cannot write")]:
+        one_line_error_in_process(in_process(multi, token, *args), needle)
+    one_line_error_in_process(in_process(multi, "wrong-token", "list"), "403")
     student = unique("z")
     teacher.post(f"/api/courses/{cid}/students", data=student_csv([student]), headers={"Content-Type": "text/csv"})
     person = Person(multi, student, PASSWORD)
     person.login()
     student_token = person.post("/api/tokens", json={"scope": "api"}).json()["token"]
-    one_line_error(course_cli(multi, student_token, "create", "Mine"), "403")
-    one_line_error(course_cli(multi, student_token, "grades", cid), "403")
+    one_line_error_in_process(in_process(multi, student_token, "create", "Mine"), "403")
+    one_line_error_in_process(in_process(multi, student_token, "grades", cid), "403")
+    assert in_process(multi, student_token, "list").stdout.startswith(f"{cid}\t")  # they see it as enrolled
