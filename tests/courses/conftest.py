@@ -13,7 +13,8 @@ from tests.conftest import Server, wait_for
 
 __all__ = ["PASSWORD", "Person", "make_user", "unique", "nb", "cell", "put_notebook", "run_job", "student_csv"]
 
-KERNELS = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python"}
+# A short per-cell limit keeps the endless-loop test short; ordinary test cells take milliseconds.
+KERNELS = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python", "SALVUS_LOCAL_GRADE_CELL_TIMEOUT": "10"}
 
 
 @pytest.fixture(scope="module")

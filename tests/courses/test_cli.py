@@ -32,52 +32,6 @@ def one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
         assert word in lines[0], lines[0]
 
 
-@pytest.fixture
-def token(multi: Server, teacher: Person) -> str:
-    r = teacher.post("/api/tokens", json={"scope": "api", "note": "course cli"})
-    assert r.status_code == 201, r.text
-    return r.json()["token"]
-
-
-def test_every_course_command(multi: Server, teacher: Person, token: str, tmp_path: Path) -> None:
-    title = f"CLI {unique('c')}"
-    out = course_cli(multi, token, "create", title)
-    assert out.returncode == 0, out.stderr
-    cid, pid = out.stdout.split("\t")[0], out.stdout.strip().split("project ")[1]
-    put_notebook(teacher, pid, "hw/hw.ipynb", homework())
-    names = [unique("k") for _ in range(2)]
-    (tmp_path / "class.csv").write_text(student_csv(names))
-    out = course_cli(multi, token, "add-students", title, "--csv", str(tmp_path / "class.csv"))
-    assert out.returncode == 0 and out.stdout.count("added") == 2, out
-    out = course_cli(multi, token, "add-students", cid, "nobody-at-all")
-    assert out.returncode == 1 and "failed\tnobody-at-all" in out.stdout, out
-    out = course_cli(multi, token, "add-assignment", cid, "hw", "--due", "2100-01-01T00:00:00Z")
-    assert out.returncode == 0 and "hw\tassignment\tdue 2100-01-01T00:00:00Z\t6 points" in out.stdout, out
-    assert f"{cid}\t{title}\tteaching\t2 students\t1 assignments" in course_cli(multi, token, "list").stdout
-
-    for action in ("distribute", "collect", "autograde", "return"):
-        if action == "collect":
-            student = Person(multi, names[0], PASSWORD)
-            student.login()
-            own = student.get(f"/api/courses/{cid}").json()["project_id"]
-            content = get_notebook(student, own, "hw/hw.ipynb")
-            content["cells"][1]["source"] = "def square(x):\n    return x * x"
-            put_notebook(student, own, "hw/hw.ipynb", content)
-        out = course_cli(multi, token, action, cid, "hw")
-        assert out.returncode == 0, (action, out)
-        assert out.stdout.count("ok\t") == 2 and f"{action}: 2 of 2 done, 0 failed" in out.stderr, (action, out)
-    out = course_cli(multi, token, "assignments", cid)
-    assert "2 returned" in out.stdout, out
-    out = course_cli(multi, token, "collect", cid, "hw", "--student", names[1])
-    assert out.returncode == 0 and out.stdout.count("ok\t") == 1, out
-
-    out = course_cli(multi, token, "grades", cid)
-    rows = {r["username"]: r for r in csv.DictReader(io.StringIO(out.stdout))}
-    assert rows[names[0]]["hw"] == "4" and rows[names[1]]["hw"] == "0", out.stdout
-    out = course_cli(multi, token, "grades", cid, "--csv", str(tmp_path / "book.csv"))
-    assert out.returncode == 0 and (tmp_path / "book.csv").read_text().startswith("username,name,hw,total")
-
-
 def in_process(srv: Server, token: str, *args: str) -> Any:
     """The same command run in this process (click's runner): the real command code against the real server,
     without a Python start-up per case."""
@@ -95,6 +49,52 @@ def one_line_error_in_process(result: Any, *words: str) -> None:
     assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
     for word in words:
         assert word in lines[0], lines[0]
+
+
+@pytest.fixture
+def token(multi: Server, teacher: Person) -> str:
+    r = teacher.post("/api/tokens", json={"scope": "api", "note": "course cli"})
+    assert r.status_code == 201, r.text
+    return r.json()["token"]
+
+
+def test_every_course_command(multi: Server, teacher: Person, token: str, tmp_path: Path) -> None:
+    title = f"CLI {unique('c')}"
+    out = course_cli(multi, token, "create", title)  # real processes for create and grades; the rest in-process
+    assert out.returncode == 0, out.stderr
+    cid, pid = out.stdout.split("\t")[0], out.stdout.strip().split("project ")[1]
+    put_notebook(teacher, pid, "hw/hw.ipynb", homework())
+    names = [unique("k") for _ in range(2)]
+    (tmp_path / "class.csv").write_text(student_csv(names))
+    out = in_process(multi, token, "add-students", title, "--csv", str(tmp_path / "class.csv"))
+    assert out.exit_code == 0 and out.stdout.count("added") == 2, out
+    out = in_process(multi, token, "add-students", cid, "nobody-at-all")
+    assert out.exit_code == 1 and "failed\tnobody-at-all" in out.stdout, out
+    out = in_process(multi, token, "add-assignment", cid, "hw", "--due", "2100-01-01T00:00:00Z")
+    assert out.exit_code == 0 and "hw\tassignment\tdue 2100-01-01T00:00:00Z\t6 points" in out.stdout, out
+    assert f"{cid}\t{title}\tteaching\t2 students\t1 assignments" in in_process(multi, token, "list").stdout
+
+    for action in ("distribute", "collect", "autograde", "return"):
+        if action == "collect":
+            student = Person(multi, names[0], PASSWORD)
+            student.login()
+            own = student.get(f"/api/courses/{cid}").json()["project_id"]
+            content = get_notebook(student, own, "hw/hw.ipynb")
+            content["cells"][1]["source"] = "def square(x):\n    return x * x"
+            put_notebook(student, own, "hw/hw.ipynb", content)
+        out = in_process(multi, token, action, cid, "hw")
+        assert out.exit_code == 0, (action, out)
+        assert out.stdout.count("ok\t") == 2 and f"{action}: 2 of 2 done, 0 failed" in out.stderr, (action, out)
+    out = in_process(multi, token, "assignments", cid)
+    assert "2 returned" in out.stdout, out
+    out = in_process(multi, token, "collect", cid, "hw", "--student", names[1])
+    assert out.exit_code == 0 and out.stdout.count("ok\t") == 1, out
+
+    out = course_cli(multi, token, "grades", cid)
+    rows = {r["username"]: r for r in csv.DictReader(io.StringIO(out.stdout))}
+    assert rows[names[0]]["hw"] == "4" and rows[names[1]]["hw"] == "0", out.stdout
+    out = in_process(multi, token, "grades", cid, "--csv", str(tmp_path / "book.csv"))
+    assert out.exit_code == 0 and (tmp_path / "book.csv").read_text().startswith("username,name,hw,total")
 
 
 def test_bad_input_is_one_line_and_exit_2(multi: Server, teacher: Person, token: str, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from tests.conftest import Server
 
-from .conftest import PASSWORD, Person, cell, get_notebook, make_user, nb, put_notebook, run_job, student_csv, unique
+from .conftest import (PASSWORD, Person, cell, get_notebook, homework, make_user, nb, put_notebook, run_job,
+                       student_csv, unique)
 
 
 @pytest.fixture(scope="module")
@@ -94,3 +95,15 @@ def test_a_sage_notebook_autogrades(sage_server: Server) -> None:
     test = sub["notebooks"][0]["cells"][0]
     assert test["grade_id"] == "test_f" and test["auto_points"] == 2, test["outputs"]  # 3^2 is 1 in Python: Sage ran it
     assert sub["total"] == 2
+
+
+def test_an_endless_loop_is_stopped_and_scores_zero(multi: Server) -> None:
+    def loop(content: dict[str, Any]) -> None:
+        _by_id(content)["square"]["source"] = "def square(x):\n    while True:\n        pass"
+
+    teacher, student, handed_out, sub = _cycle(multi, homework(), loop)
+    graded = {c["grade_id"]: c for c in sub["notebooks"][0]["cells"]}
+    assert graded["test_square"]["auto_points"] == 0 and graded["test_square_big"]["auto_points"] == 0
+    assert graded["test_square"]["outputs"][-1]["ename"] == "TimeoutError", graded["test_square"]["outputs"]
+    assert graded["test_square_big"]["outputs"][-1]["ename"] == "NotRun"
+    assert sub["total"] == 0

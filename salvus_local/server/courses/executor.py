@@ -41,6 +41,8 @@ class CellExecutor:
         self.kernels = kernels
         self.base = Path(config.data_dir) / "grading"
         self.base.mkdir(mode=0o711, exist_ok=True)
+        for stale in self.base.iterdir():  # left by a server that stopped mid-run; none of ours runs yet
+            shutil.rmtree(stale, ignore_errors=True)
 
     def run(self, kind: str, codes: list[str], files: dict[str, bytes], ids: tuple[int, int] | None) -> list[CellRun]:
         """Run codes in order in one new session of kind (sage|python) with files in its folder."""
