@@ -1,7 +1,8 @@
 """Autograde one student's collected submission: merge with the source (grading.py), run, score, store.
 
 ``run(kind, codes, files, ids)`` is given by the server (server/courses/executor.py): it runs the
-code cells in one fresh session of kind ``sage`` or ``python`` as the student project's uid.
+code cells in one fresh session of kind ``sage`` or ``python`` as a grading uid of the student's project
+(never root, never the uid of the student's live sessions).
 """
 
 from __future__ import annotations

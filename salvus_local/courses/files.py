@@ -36,4 +36,4 @@ class ProjectFiles(Protocol):
         """Snapshot now, then read folder from that version: (version, time folder last changed, files)."""
 
     def run_as(self, project_id: str) -> tuple[int, int] | None:
-        """(uid, gid) the project's sessions run as (None: the server's own)."""
+        """(uid, gid) grading of this student project's work runs as (None: the server's own); never root."""

@@ -4,6 +4,7 @@ locked setup cell reading a data file, hidden tests) and a Sage notebook, both a
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 import pytest
@@ -67,7 +68,8 @@ def test_an_nbgrader_assignment_written_by_hand(multi: Server) -> None:
          "metadata": meta("total", solution=True, cell_type="code"), "source": "def total(rows):\n    return sum(rows)"},
         {"cell_type": "code", "id": "c3", "execution_count": None, "outputs": [],
          "metadata": meta("test_total", grade=True, locked=True, points=5, cell_type="code"),
-         "source": "assert total(rows) == 10\n### BEGIN HIDDEN TESTS\nassert total([]) == 0\n### END HIDDEN TESTS"},
+         "source": "import os; print('uid', os.getuid())\nassert total(rows) == 10\n"
+                   "### BEGIN HIDDEN TESTS\nassert total([]) == 0\n### END HIDDEN TESTS"},
         {"cell_type": "markdown", "id": "c4", "metadata": meta("plot_task", task=True, points=2, cell_type="markdown"),
          "source": "Plot the rows (graded by hand)."},
     ])
@@ -81,6 +83,11 @@ def test_an_nbgrader_assignment_written_by_hand(multi: Server) -> None:
     graded = {c["grade_id"]: c for c in sub["notebooks"][0]["cells"]}
     assert graded["test_total"]["auto_points"] == 5 and graded["plot_task"]["kind"] == "task"
     assert sub["total"] == 5 and sub["max_score"] == 7 and sub["warnings"] == []
+    # Graded as neither root nor the uid the student's own kernels use (they could tamper with the run).
+    graded_uid = int(graded["test_total"]["outputs"][0]["text"].split()[1])
+    own = student.get("/api/projects").json()
+    folder = next(p["path"] for p in own if p["owner"] == student.name and "(home)" not in p["title"])
+    assert graded_uid not in (0, os.stat(folder).st_uid)
 
 
 def test_a_sage_notebook_autogrades(sage_server: Server) -> None:

@@ -1,7 +1,8 @@
 """Run a submission's code cells for the autograder: one fresh forked session per notebook, as the student's uid.
 
 The session starts in a private folder under ``<data_dir>/grading/`` holding the submission's other
-files, owned by the student project's uid (never root: the code is the student's), with the
+files, owned by the uid grading of that student runs as (bridge.run_as: never root, never the uid of the
+student's live sessions), with the
 server's session limits.  Each cell has ``grade_cell_timeout`` seconds and all of them together
 ``grade_notebook_timeout``; past a limit the session is killed and the cells left count as not run.
 """
