@@ -55,6 +55,10 @@ class LoginSessions:
         session = {"id_hash": row.pop("s_id"), "last_seen": row.pop("s_seen")}
         return session, row
 
+    def alive(self, session_id: str) -> bool:
+        """Tell whether a session still exists (no activity recorded: open websockets are re-checked with this)."""
+        return bool(self.store.query("select 1 from login_sessions where id_hash = ?", (_hash(session_id),)))
+
     def revoke(self, session_id: str) -> None:
         """End one session."""
         with self.store.write() as db:

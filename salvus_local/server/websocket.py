@@ -36,8 +36,11 @@ def websocket_route(bp: Blueprint, rule: str, **options: Any) -> Callable:
     def decorator(view: Callable) -> Callable:
         @functools.wraps(view)
         def guarded(ws: Any, **kwargs: Any) -> None:
+            from .accounts.revocation import lease_of
+
             try:
-                view(ws, **kwargs)
+                with lease_of(ws):  # closed early when the user's access ends (accounts/revocation.py)
+                    view(ws, **kwargs)
             except ConnectionClosed:
                 pass
             except Exception as exc:

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from salvus_local.collab import ContentError, RoomManager
+from salvus_local.server.accounts.revocation import revoked
 from salvus_local.server.errors import APIError
 from salvus_local.server.projects.workspace import project_scope, workspace
 from salvus_local.server.websocket import LockedSocket, websocket_route
@@ -103,6 +104,8 @@ def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
     try:
         while not client.closed.is_set():
             data = client.sock.receive(timeout=5.0)
+            if revoked():  # role lowered or removed meanwhile (accounts/revocation.py): drop the update
+                break
             if isinstance(data, (bytes, bytearray)):
                 room.receive(client, bytes(data))
             elif data is None and not client.sock.connected:

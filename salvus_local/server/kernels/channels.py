@@ -11,6 +11,7 @@ from typing import Any
 
 from salvus_local.protocol import Channel, MsgType, new_message, reply_type, validate_client_message
 
+from ..accounts.revocation import revoked
 from ..errors import APIError
 from ..websocket import LockedSocket
 from . import wire
@@ -102,6 +103,8 @@ def serve_channels(ws: Any, manager: KernelManager, kernel_id: str) -> None:
     try:
         while True:
             data = ws.receive()
+            if revoked():  # the user's access ended meanwhile: the frame is dropped, the socket closed
+                break
             if data is not None:
                 handle_frame(manager, kernel, sink, data)
     finally:

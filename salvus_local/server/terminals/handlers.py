@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from salvus_local.server.accounts.revocation import revoked
 from salvus_local.server.errors import get_json_body
 from salvus_local.server.projects.workspace import project_scope, workspace
 from salvus_local.server.websocket import ConnectionClosed, LockedSocket, websocket_route
@@ -89,6 +90,8 @@ def terminal_socket(ws: Any, name: str, project_id: str | None = None) -> None:
     try:
         while not term.closed.is_set():
             raw = client.receive(timeout=1.0)
+            if revoked():  # access ended meanwhile (accounts/revocation.py): drop the frame
+                break
             if raw is None:
                 continue
             try:
