@@ -73,3 +73,16 @@ def test_bad_rooms_are_refused_before_the_upgrade(collab_server) -> None:
     r = collab_server.get("/api/collab/rooms/x.ipynb")  # not a websocket
     assert r.status_code == 400  # werkzeug: a websocket-only rule
     assert collab_server.get("/p/no-such-project/api/collab/status").status_code == 404
+
+
+def test_awareness_is_relayed_and_cleared_when_a_socket_closes(collab_server, clients) -> None:
+    put_notebook(collab_server, "aware.ipynb", notebook("1"))
+    a = client(collab_server, "aware.ipynb", "a")
+    b = client(collab_server, "aware.ipynb", "b")
+    clients.extend([a, b])
+    a_id = a.doc.client_id
+    # b learns a's state (sent on join or relayed), with the account's name put in by the server
+    state = wait_for(lambda: b.awareness.get(a_id), 20, "a's presence at b")
+    assert state["user"]["name"] == "you" and state["user"]["color"].startswith("#")
+    a.disconnect()
+    wait_for(lambda: a_id not in b.awareness, 20, "a's presence gone at b")
