@@ -183,3 +183,15 @@ def test_password_change_by_api_closes_other_sessions_sockets(multi) -> None:
     assert r.status_code in (200, 204), r.text
     assert wait_closed(stolen) in (1008, 1006)
     assert "still here" in stream_of(mine, execute(mine, "print('still here')"))
+
+
+def test_removed_user_with_an_api_token_loses_sockets_and_kernels(multi, team) -> None:
+    alice, bob, home = team["alice"], team["bob"], team["home"]
+    token = bob.post("/api/tokens", json={"scope": "api"}).json()["token"]
+    kid = bob.post(f"/p/{home}/api/kernels", json={"name": "python3"}).json()["id"]
+    url = multi.base_url.replace("http", "ws", 1) + f"/p/{home}/api/kernels/{kid}/channels"
+    by_token = websocket.create_connection(url, header=[f"Authorization: token {token}"], timeout=30)
+    by_cookie = bob.ws(f"/p/{home}/api/kernels/{kid}/channels")
+    assert multi.delete(f"/api/users/{bob.name}").status_code == 204
+    assert wait_closed(by_token) in (1008, 1006) and wait_closed(by_cookie) in (1008, 1006)
+    assert kid not in [k["id"] for k in alice.get(f"/p/{home}/api/kernels").json()]
