@@ -13,6 +13,7 @@ from salvus_local.store.db import Store
 from salvus_local.store.errors import BadRequest, Forbidden
 
 from .hub import Hub
+from .limits import PostLimit, check_mentions
 from .messages import MAX_ID, Messages, check_body, public
 from .people import YOU, People, Person
 from .unread import ReadMarkers
@@ -23,8 +24,10 @@ __all__ = ["Chat", "Person"]
 class Chat:
     """Messages, mentions, read markers and the socket hub of one server."""
 
-    def __init__(self, store: Store, accounts: Any = None, hub: Hub | None = None) -> None:
+    def __init__(self, store: Store, accounts: Any = None, hub: Hub | None = None,
+                 limit: PostLimit | None = None) -> None:
         self.store = store
+        self.limit = limit or PostLimit()  # posts and edits per person (notification spam guard)
         self.messages = Messages(store)
         self.reads = ReadMarkers(store)
         self.people = People(store, accounts)
@@ -81,6 +84,8 @@ class Chat:
         """Store a new message and tell every open socket of the project; mentioned people get a notice."""
         text = check_body(body)
         mentioned = self.people.resolve(project_id, text, me.id)
+        check_mentions([p.name for p in mentioned])
+        self.limit.take(me.id)  # last: a refused message costs no token
         message_id = self.messages.insert(project_id, path, me.id, me.name, text, [p.id for p in mentioned])
         message = self.shape([self.messages.get(project_id, message_id)])[0]
         self.hub.project(project_id, {"type": "message", "message": message})
@@ -92,7 +97,11 @@ class Chat:
         """Replace a message's text (its author only)."""
         text = check_body(body)
         row = self.messages.get(project_id, message_id)
+        if row["author_id"] != me.id:
+            raise Forbidden("Only its author may edit a message")
         mentioned = self.people.resolve(project_id, text, me.id)
+        check_mentions([p.name for p in mentioned])
+        self.limit.take(me.id)  # an edit can mention people again, so it counts like a post
         new = self.messages.update(row, me.id, text, [p.id for p in mentioned])
         message = self.shape([self.messages.get(project_id, message_id)])[0]
         self.hub.project(project_id, {"type": "edited", "message": message})

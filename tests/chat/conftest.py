@@ -10,8 +10,21 @@ from typing import Any
 import pytest
 import websocket
 
-from tests.accounts.conftest import Person, make_user, multi  # noqa: F401  (the module-scoped server fixture)
+from tests.accounts.conftest import PYTHON_ONLY, Person, make_user
 from tests.conftest import Server
+
+# These tests post many messages as one person in quick succession: their server lets a person burst
+# further than the default.  The posting limit itself is tested on a server with the defaults
+# (test_chat_limits.py).
+ROOMY = {**PYTHON_ONLY, "SALVUS_LOCAL_CHAT_BURST": "200"}
+
+
+@pytest.fixture(scope="module")
+def multi() -> Any:
+    """One multi-user server for a test module (a roomy posting limit)."""
+    srv = Server("--multi-user", env=ROOMY)
+    yield srv
+    srv.stop()
 
 
 @dataclass

@@ -30,10 +30,13 @@ export class ChatPanel {
     this.complete = new MentionComplete(this.input, () => this.state.members.filter((m) => !this.state.me || m.name !== this.state.me.name));
     this.counter = h("span", { class: "chat-counter" });
     this.send = h("button", { type: "submit", class: "primary chat-send", title: "Send (Enter)" }, "Send");
+    // Why a message was not sent (too fast, too many @mentions…), right above what was typed (which stays).
+    this.notice = h("div", { class: "chat-notice", role: "alert", hidden: true });
     const form = (this.form = h(
       "form",
       { class: "chat-compose", onsubmit: (ev) => (ev.preventDefault(), this.post()) },
       this.complete.list,
+      this.notice,
       this.input,
       h("div", { class: "chat-compose-foot" }, h("span", { class: "chat-hint" }, "Enter sends · Shift+Enter new line"), this.counter, this.send),
     ));
@@ -245,6 +248,7 @@ export class ChatPanel {
     this.send.disabled = true;
     try {
       const m = await chatApi.post(this.path, text);
+      this.notice.hidden = true;
       this.input.value = "";
       this.resize();
       if (!this.messages.some((x) => x.id === m.id)) {
@@ -253,7 +257,8 @@ export class ChatPanel {
       }
       this.scrollDown();
     } catch (err) {
-      toast(`Not sent: ${err.message}`, 6000);
+      this.notice.textContent = `Not sent: ${err.message}`;
+      this.notice.hidden = false;
     } finally {
       this.send.disabled = false;
       this.input.focus();
