@@ -166,3 +166,33 @@ def test_phone_layout_is_a_full_screen_sheet(browser: object, pair: Pair) -> Non
         assert not page.errors, page.errors
     finally:
         page.context.close()
+
+
+def test_posting_too_fast_shows_why_and_keeps_the_text(browser: object, start_server: object) -> None:
+    # One message at once, then one every 100 s: the second message is refused however slow the run is.
+    srv = start_server("--multi-user", env={"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python",
+                                            "SALVUS_LOCAL_CHAT_BURST": "1", "SALVUS_LOCAL_CHAT_RATE": "0.01"})
+    alice = make_user(srv, prefix="alice")
+    project = alice.home()
+    page = open_as(browser, srv, alice, f"/p/{project}/files/", width=390, height=844)
+    try:
+        page.locator(".chat-toggle").click()
+        box = page.locator(".chat-panel .chat-input")
+        expect(box).to_be_focused(timeout=20_000)
+        box.fill("first")
+        box.press("Enter")
+        expect(page.locator(".chat-msg.mine")).to_have_count(1)
+        box.fill("second, typed with care")
+        box.press("Enter")
+        notice = page.locator(".chat-notice")
+        expect(notice).to_be_visible()
+        expect(notice).to_contain_text(re.compile(r"too fast .*try again in \d+ s"))
+        expect(box).to_have_value("second, typed with care")
+        expect(page.locator(".chat-msg.mine")).to_have_count(1)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "chat-too-fast-phone.png"))
+        page.set_viewport_size({"width": 1280, "height": 800})
+        page.screenshot(path=str(SHOTS / "chat-too-fast-desktop.png"))
+        assert not page.errors, page.errors
+    finally:
+        page.context.close()
