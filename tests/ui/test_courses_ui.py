@@ -35,6 +35,14 @@ def multi(browser: object) -> Iterator[Server]:
     srv.stop()
 
 
+def person(srv: Server, role: str = "student", prefix: str = "s") -> Person:
+    """A signed-in account for API calls; one connection per request, because the browser steps between calls
+    outlast the server's 5 s keep-alive and a reused connection can meet the server closing it."""
+    p = make_user(srv, role=role, prefix=prefix)
+    p.s.headers["Connection"] = "close"
+    return p
+
+
 def browser_as(browser: object, srv: Server, person: Person, path: str, width: int = 1280, height: int = 800) -> Any:
     """A fresh browser context signed in as person through the login form, on path; records page errors."""
     ctx = browser.new_context(viewport={"width": width, "height": height})
@@ -78,8 +86,8 @@ def no_sideways_scroll(page: Any) -> None:
 
 
 def test_teacher_runs_an_assignment_cycle_in_the_browser(browser: object, multi: Server) -> None:
-    teacher = make_user(multi, role="teacher", prefix="t")
-    picked = [make_user(multi, prefix="s") for _ in range(2)]
+    teacher = person(multi, role="teacher", prefix="t")
+    picked = [person(multi) for _ in range(2)]
     csv_name = f"c{picked[0].name}"  # made by the CSV import (its line has a password)
 
     # Create the course from /courses.
@@ -248,7 +256,7 @@ def test_teacher_runs_an_assignment_cycle_in_the_browser(browser: object, multi:
 
 
 def test_course_pages_refuse_clearly(browser: object, multi: Server) -> None:
-    outsider = make_user(multi, prefix="o")
+    outsider = person(multi, prefix="o")
     page = browser_as(browser, multi, outsider, "/courses/no-such-course")
     expect(page.locator(".refusal")).to_contain_text("No course")
     page.goto(multi.url("/courses"))
