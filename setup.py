@@ -163,6 +163,7 @@ setup(
         "jsonschema",  # request validation against the OpenAPI document
         "PyYAML",
         "pycrdt",  # realtime collaboration: Yjs documents on the server (salvus_local/collab)
+        "requests",  # sync login/logout talk to the hub's REST API
     ],
     extras_require={
         "sage": SAGE,

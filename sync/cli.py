@@ -2,11 +2,12 @@
 
     salvus-local sync clone URL [--title T]         a new project from a remote (any git URL)
     salvus-local sync link PROJECT REMOTE           sync an existing project with REMOTE (URL or path)
-    salvus-local sync [-p PROJECT]                  pull, then push
+    salvus-local sync link PROJECT HUB-URL          …on a hub (https://hub): its URL there is made for you
+    salvus-local sync [-p PROJECT] [--with-history] pull, then push
     salvus-local sync pull|push [-p PROJECT]
     salvus-local sync status [-p PROJECT] [--json]
-    salvus-local sync login HUB-URL [--token T]      store a hub token (0600, in the data dir)
-    salvus-local sync logout HUB-URL
+    salvus-local sync login HUB-URL [--token T]      sign in (a code to approve on the hub), token kept 0600
+    salvus-local sync logout HUB-URL                 revoke the token on the hub and forget it
 
 PROJECT is a project id or a project's folder (default: the default project).  A token for an
 HTTPS remote comes from ``SALVUS_SYNC_TOKEN`` or from ``sync login`` (git gets it through the
@@ -20,6 +21,7 @@ import datetime as dt
 import json
 import os
 import socket
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 from typing import Any
@@ -73,17 +75,23 @@ class Ctx:
         except StoreError as exc:
             raise BadInput(exc.message) from None
 
-    def syncer(self, project: str | None) -> Syncer:
-        """A Syncer for the project."""
+    def syncer(self, project: str | None, with_history: bool = False) -> Syncer:
+        """A Syncer for the project (progress bars when stderr is a terminal)."""
         root = self.root(project)
         try:
             state = SyncState.load(private_dir(Git(root).git_dir))
             url = Git(root).run("remote", "get-url", state.remote, check=False).stdout.decode().strip() \
                 if state.remote else ""
-            return Syncer(root, self.machine, author=self.author or _git_author(root), token=self.token_for(url),
-                          max_file_mb=self.config.sync_max_file_mb)
+            syncer = Syncer(root, self.machine, author=self.author or _git_author(root), token=self.token_for(url),
+                            max_file_mb=self.config.sync_max_file_mb)
         except GitError as exc:
             raise BadInput(f"{root} is not a git repository: {exc.message}") from None
+        syncer.with_history = with_history
+        if sys.stderr.isatty():
+            from .progress import Bars
+
+            syncer.progress = Bars(sys.stderr.write)
+        return syncer
 
     @property
     def tokens_file(self) -> Path:
@@ -117,9 +125,9 @@ def _git_author(root: Path) -> str | None:
     return f"{name} <{email}>" if name and email else None
 
 
-def _run(ctx: Ctx, project: str | None, verb: str, as_json: bool) -> None:
+def _run(ctx: Ctx, project: str | None, verb: str, as_json: bool, with_history: bool = False) -> None:
     """Run pull/push/sync on a project and print what happened."""
-    _print_report(getattr(ctx.syncer(project), verb)(), as_json)
+    _print_report(getattr(ctx.syncer(project, with_history), verb)(), as_json)
 
 
 def _print_report(report: Report, as_json: bool) -> None:
@@ -135,6 +143,10 @@ def _print_report(report: Report, as_json: bool) -> None:
         click.echo(f"conflict ({c['kind']}): {c['path']}" + (f" — other version: {c['other']}" if c.get("other") else ""))
     for path in report.refused:
         click.echo(f"not synced (over the size limit): {path}", err=True)
+    if report.history:
+        click.echo(f"snapshots pushed to {report.history}")
+    if report.history_error:
+        click.echo(f"snapshots not pushed: {report.history_error}", err=True)
 
 
 class SyncGroup(click.Group):
@@ -153,14 +165,16 @@ class SyncGroup(click.Group):
 @click.option("--author", default=None, help='Author of sync commits, "Name <email>" (default: git config, else you@machine).')
 @click.option("-p", "--project", default=None, help="Project id or folder (default: the default project).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--with-history", is_flag=True, help="Also push this machine's snapshots "
+                                                   "(to refs/salvus/machines/<machine>/snapshots).")
 @click.pass_context
 def sync(ctx: click.Context, data_dir: str | None, machine: str | None, author: str | None, project: str | None,
-         as_json: bool) -> None:
+         as_json: bool, with_history: bool) -> None:
     """Sync projects with a git remote (a hub, GitHub, a bare repository). Without a command: pull, then push."""
     ctx.obj = Ctx(data_dir, machine, author)
-    ctx.obj.project, ctx.obj.as_json = project, as_json
+    ctx.obj.project, ctx.obj.as_json, ctx.obj.with_history = project, as_json, with_history
     if ctx.invoked_subcommand is None:
-        _run(ctx.obj, project, "sync", as_json)
+        _run(ctx.obj, project, "sync", as_json, with_history)
 
 
 def _project_option(f: Any) -> Any:
@@ -178,10 +192,12 @@ def pull(obj: Ctx, project: str | None, as_json: bool) -> None:
 
 @sync.command()
 @_project_option
+@click.option("--with-history", is_flag=True, help="Also push this machine's snapshots "
+                                                   "(to refs/salvus/machines/<machine>/snapshots).")
 @click.pass_obj
-def push(obj: Ctx, project: str | None, as_json: bool) -> None:
+def push(obj: Ctx, project: str | None, as_json: bool, with_history: bool) -> None:
     """Commit local work and send it (refused when the remote has work this copy lacks: use `sync`)."""
-    _run(obj, project or obj.project, "push", as_json or obj.as_json)
+    _run(obj, project or obj.project, "push", as_json or obj.as_json, with_history or obj.with_history)
 
 
 @sync.command()
@@ -195,6 +211,8 @@ def link(obj: Ctx, project: str, remote: str, branch: str | None) -> None:
     url = str(Path(remote).resolve()) if os.path.isdir(remote) else remote
     if not url or url.startswith("-"):
         raise BadInput(f"not a git URL or folder: {remote!r}")
+    if _origin(url) and urlsplit(url).path in ("", "/"):
+        url = _hub_url(obj, url, root)
     git = Git(root)
     verb = "set-url" if git.run("remote", "get-url", REMOTE, check=False).returncode == 0 else "add"
     git.run("remote", verb, REMOTE, url)
@@ -256,6 +274,24 @@ def status(obj: Ctx, project: str | None, as_json: bool) -> None:
         click.echo(f"conflict ({c['kind']}): {c['path']}" + (f" — other version: {c['other']}" if c.get("other") else ""))
 
 
+def _hub_url(obj: Ctx, hub: str, root: Path) -> str:
+    """The project's URL on a hub given by its address alone: <hub>/git/<you>/<project id>.git."""
+    from salvus_local.store import layout
+
+    from .login import LoginError, check_token
+
+    origin = _origin(hub)
+    token = obj.token_for(origin)
+    if not token:
+        raise BadInput(f"sign in to {origin} first: run `salvus-local sync login {origin}`")
+    try:
+        user = check_token(origin, token)
+    except LoginError as exc:
+        raise Fail(exc.message) from None
+    project_id = str(layout.read_meta(root).get("id") or "") or root.name
+    return f"{origin}/git/{user}/{project_id}.git"
+
+
 def project_status(root: Path) -> dict[str, Any]:
     """{state, ahead, behind, uncommitted, conflicts, last_sync, offline, last_error, remote, url, branch}."""
     git = Git(root)
@@ -282,41 +318,50 @@ def project_status(root: Path) -> dict[str, Any]:
 
 @sync.command()
 @click.argument("hub")
-@click.option("--token", default=None, help="An API token of scope sync made on the hub (default: $SALVUS_SYNC_TOKEN, "
-                                            "else asked for).")
+@click.option("--token", default=None, help="An API token of scope sync made on the hub (for scripts; default: "
+                                            "$SALVUS_SYNC_TOKEN, else a code to approve on the hub).")
+@click.option("--no-browser", is_flag=True, help="Only print the approve page's address (never open a browser).")
 @click.pass_obj
-def login(obj: Ctx, hub: str, token: str | None) -> None:
-    """Check a hub token and keep it (mode 0600) for syncing with that hub."""
-    import requests
+def login(obj: Ctx, hub: str, token: str | None, no_browser: bool) -> None:
+    """Sign this machine in to a hub: approve the printed code there; the token is kept (mode 0600)."""
+    from .login import LoginError, check_token, device_login
 
     origin = _origin(hub)
     if not origin:
         raise BadInput(f"not an http(s) URL: {hub!r}")
-    token = token or os.environ.get(TOKEN_ENV) or click.prompt("Token (make one on the hub's Settings page)",
-                                                               hide_input=True)
+    token = token or os.environ.get(TOKEN_ENV)
     try:
-        r = requests.get(f"{origin}/api/me", headers={"Authorization": f"token {token}"}, timeout=30)
-    except requests.RequestException as exc:
-        raise Fail(f"cannot reach {origin}: {type(exc).__name__}") from None
-    if r.status_code != 200:
-        raise Fail(f"{origin} refused the token (HTTP {r.status_code}): make a new one on its Settings page")
+        if token:
+            user = check_token(origin, token)
+        else:
+            token, user = device_login(origin, obj.machine, lambda line: click.echo(line, err=True),
+                                       open_browser=not no_browser)
+    except LoginError as exc:
+        raise Fail(exc.message) from None
     tokens = {**obj.stored_tokens(), origin: token}
     _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
-    user = (r.json().get("user") or {}) if isinstance(r.json(), dict) else {}
-    click.echo(f"signed in to {origin} as {user.get('name') or 'you'}")
+    click.echo(f"signed in to {origin} as {user or 'you'}")
 
 
 @sync.command()
 @click.argument("hub")
 @click.pass_obj
 def logout(obj: Ctx, hub: str) -> None:
-    """Forget the token kept for a hub."""
+    """Revoke this machine's token on the hub and forget it here."""
+    from .login import revoke
+
+    origin = _origin(hub)
     tokens = obj.stored_tokens()
-    if tokens.pop(_origin(hub), None) is None:
-        click.echo(f"no token was kept for {_origin(hub) or hub}")
+    token = tokens.pop(origin, None)
+    if token is None:
+        click.echo(f"no token was kept for {origin or hub}")
         return
+    problem = revoke(origin, token)
     _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
-    click.echo(f"signed out of {_origin(hub)}")
+    if problem:
+        click.echo(f"signed out here, but the token is still valid on the hub: {problem}; revoke it on the hub's "
+                   "Settings page", err=True)
+    click.echo(f"signed out of {origin}")
 
 
 def _write_private(path: Path, text: str) -> None:

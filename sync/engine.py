@@ -16,21 +16,27 @@ from pathlib import Path
 from typing import Any
 
 from .git import Git, GitError
+from .messages import explain
 from .rules import Entry, merge_notebooks, resolve_path
 from .state import SyncState, private_dir, sync_lock
 from .worktree import apply_tree
 
 ZERO = "0" * 40
+SNAPSHOTS = "refs/salvus/snapshots"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
 class SyncError(Exception):
-    """Sync could not complete; ``message`` is one line for the user (nothing was lost)."""
+    """Sync could not complete; ``message`` is one line for the user (nothing was lost).
 
-    def __init__(self, message: str, offline: bool = False) -> None:
+    ``kind``: auth (sign in again), forbidden, not_found, offline, disk_full, other.
+    """
+
+    def __init__(self, message: str, offline: bool = False, kind: str = "other") -> None:
         super().__init__(message)
         self.message = message
-        self.offline = offline
+        self.offline = offline or kind == "offline"
+        self.kind = "offline" if offline else kind
 
 
 @dataclass
@@ -44,6 +50,8 @@ class Report:
     backup: str | None = None  # refs/salvus/backup/<date> when the remote's history was rewritten
     conflicts: list[dict[str, str]] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)  # files over the size limit, not synced
+    history: str | None = None  # the remote ref the snapshots went to (--with-history)
+    history_error: str | None = None  # why they did not
 
 
 class Syncer:
@@ -59,13 +67,16 @@ class Syncer:
         self.dir = private_dir(self.git.git_dir)
         self.state = SyncState.load(self.dir)
         self.report = Report()
+        self.merge_label: str | None = None  # what merge commits say they merged (default: remote/branch)
+        self.with_history = False  # also push refs/salvus/snapshots to refs/salvus/machines/<machine>/snapshots
+        self.progress: Any = None  # callable(line) for git's --progress lines (the CLI's bars), or None
 
     # --- The three commands ------------------------------------------------------------------------
     def pull(self) -> Report:
         """Bring the remote's work into this copy (committing local work first)."""
         with self._session():
             self.prepare()
-            remote_tip = self.fetch()
+            remote_tip = self.fetch(missing_ok=False)
             if remote_tip:
                 self.integrate(remote_tip)
         return self.report
@@ -101,7 +112,8 @@ class Syncer:
         # A sync killed while writing the work tree finishes that update first; otherwise its
         # half-written state would be committed below as if the user had made it.
         if self.state.journal:
-            self.update_work_tree(self.state.journal["old"] or None, self.state.journal["new"])
+            journal = self.state.journal
+            self.update_work_tree(journal["old"] or None, journal["new"], journal.get("expect"))
         # A git killed earlier leaves index.lock / ref locks behind and every later git would fail.
         self.git.clear_stale_locks()
         self.commit_local_work()
@@ -110,7 +122,18 @@ class Syncer:
         """Commit every change in the work tree on the current branch (author: the account; message: the machine)."""
         # Local work must be a commit before anything merges into it: a merge can then never
         # overwrite an edit, and the edit travels with its ancestry instead of a timestamp.
-        listed = self.git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard").stdout
+        keep = self.stage_work_tree()
+        if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0 and self.git.rev("HEAD"):
+            return
+        if not keep and not self.git.rev("HEAD"):
+            return  # an empty new repository: nothing to commit yet
+        message = f"Work on {self.machine}\n\nSalvus-Machine: {self.machine}\n"
+        self.git.run("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=self._identity())
+        self.report.committed = self.git.rev("HEAD")
+
+    def stage_work_tree(self, env: dict[str, str] | None = None) -> list[str]:
+        """``git add`` every changed file under the size limit (into env's GIT_INDEX_FILE, if any); the paths."""
+        listed = self.git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard", env=env).stdout
         paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p and not p.endswith("/")})
         keep = []
         for rel in paths:
@@ -122,26 +145,28 @@ class Syncer:
         if keep:
             data = "\0".join(keep).encode("utf-8", "surrogateescape") + b"\0"
             self.git.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=data,
-                         env={"GIT_LITERAL_PATHSPECS": "1"})
-        if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0 and self.git.rev("HEAD"):
-            return
-        if not keep and not self.git.rev("HEAD"):
-            return  # an empty new repository: nothing to commit yet
-        message = f"Work on {self.machine}\n\nSalvus-Machine: {self.machine}\n"
-        self.git.run("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=self._identity())
-        self.report.committed = self.git.rev("HEAD")
+                         env={"GIT_LITERAL_PATHSPECS": "1", **(env or {})})
+        return keep
 
-    def fetch(self) -> str | None:
-        """Download the remote branch into refs/salvus/remote/<branch>; its tip, or None when it has none yet."""
+    def fetch(self, missing_ok: bool = True) -> str | None:
+        """Download the remote branch into refs/salvus/remote/<branch>; its tip, or None when it has none yet.
+
+        missing_ok: a remote repository that does not exist yet counts as empty (a hub creates a
+        project on its first push); pull says it is missing instead.
+        """
         # git writes the ref only after every object arrived: an interrupted fetch changes nothing here.
         branch = self.branch
-        proc = self.git.run("fetch", "--no-tags", "--no-write-fetch-head", self.remote_name,
-                            f"+refs/heads/{branch}:refs/salvus/remote/{branch}", check=False)
+        proc = self.git.run("fetch", "--no-tags", "--no-write-fetch-head", *self.progress_args(), self.remote_name,
+                            f"+refs/heads/{branch}:refs/salvus/remote/{branch}", check=False,
+                            **self.progress_kw())
         if proc.returncode:
             err = self.git.last_line(proc.stderr)
             if "couldn't find remote ref" in err:
                 return None  # the remote exists but has no such branch yet: the first push creates it
-            raise SyncError(f"cannot reach the remote {self.remote_url()}: {err}", offline=True)
+            failure = explain(self.git.scrub(proc.stderr), self.remote_url(), bool(self.git.token), "fetch from")
+            if failure.kind == "not_found" and missing_ok:
+                return None
+            raise SyncError(failure.message, kind=failure.kind)
         tip = self.git.rev(f"refs/salvus/remote/{branch}")
         self.report.fetched = tip
         return tip
@@ -192,16 +217,20 @@ class Syncer:
         if updates:
             tree = self._tree_with(tree, updates)
         names = ", ".join(c["path"] for c in self.report.conflicts)
-        message = (f"Sync on {self.machine}: merge {self.remote_name}/{self.branch}"
+        label = self.merge_label or f"{self.remote_name}/{self.branch}"
+        message = (f"Sync on {self.machine}: merge {label}"
                    + (f"\n\nConflicts (both versions kept): {names}" if names else "")
                    + f"\n\nSalvus-Machine: {self.machine}\n")
         commit = self.git.out("commit-tree", tree, "-p", head, "-p", remote_tip, "-F", "-", input=message.encode(),
                               env=self._identity())
         return commit
 
-    def update_work_tree(self, old: str | None, new: str) -> None:
-        """Move the work tree, index and branch from commit old to new, journaled so a kill can be finished."""
-        self.state.journal = {"old": old or "", "new": new}
+    def update_work_tree(self, old: str | None, new: str, expect: str | None = None) -> None:
+        """Move the work tree, index and branch from commit old to new, journaled so a kill can be finished.
+
+        ``expect``: the branch's value now when it is not old (the hub: a push already moved it).
+        """
+        self.state.journal = {"old": old or "", "new": new, **({"expect": expect} if expect else {})}
         self.state.save(self.dir)
         when = time.time()
         self.report.conflicts += apply_tree(self.git, old or EMPTY_TREE, new, self.machine, when,
@@ -210,8 +239,10 @@ class Syncer:
         # journal, and the next sync finishes the same update.
         self.git.run("read-tree", new)
         self.git.run("update-index", "-q", "--refresh", check=False)
-        self.git.run("update-ref", "-m", f"salvus sync on {self.machine}", f"refs/heads/{self.branch}", new,
-                     old or ZERO)
+        current = expect or old
+        if current != new and self.git.rev(f"refs/heads/{self.branch}") != new:  # not done by a killed run
+            self.git.run("update-ref", "-m", f"salvus sync on {self.machine}", f"refs/heads/{self.branch}", new,
+                         current or ZERO)
         self.state.journal = None
         self.state.save(self.dir)
 
@@ -219,18 +250,35 @@ class Syncer:
         """Push head to the remote branch (fast-forward only, atomic); False when the remote moved meanwhile."""
         self.refuse_oversize(head, remote_tip)
         self._clear_remote_locks()
-        proc = self.git.run("push", "--porcelain", "--atomic", self.remote_name, f"{head}:refs/heads/{self.branch}",
-                            check=False)
+        proc = self.git.run("push", "--porcelain", "--atomic", *self.progress_args(), self.remote_name,
+                            f"{head}:refs/heads/{self.branch}", check=False, **self.progress_kw())
         output = self.git.scrub(proc.stdout) + self.git.scrub(proc.stderr)
         if proc.returncode:
             if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
                 return False
-            raise SyncError(f"push to {self.remote_url()} failed: {self.git.last_line(proc.stderr)}",
-                            offline="Could not" in output or "unable to access" in output)
+            failure = explain(output, self.remote_url(), bool(self.git.token), "push to")
+            raise SyncError(failure.message, kind=failure.kind)
         self._set_ref(f"refs/salvus/remote/{self.branch}", head)
         self._set_ref(f"refs/salvus/synced/{self.branch}", head)
         self.report.pushed = head
+        if self.with_history:
+            self.send_history()
         return True
+
+    def send_history(self) -> None:
+        """Push local snapshots to refs/salvus/machines/<machine>/snapshots (a ref only this machine writes)."""
+        # Separate from the branch push: a snapshot history restarted on this machine (a deleted
+        # .git) is refused as a non-fast-forward by a hub, and that must not stop the work from syncing.
+        tip = self.git.rev(SNAPSHOTS)
+        if not tip:
+            return
+        target = f"refs/salvus/machines/{self._machine_ref()}/snapshots"
+        proc = self.git.run("push", "--porcelain", *self.progress_args(), self.remote_name, f"{tip}:{target}",
+                            check=False, **self.progress_kw())
+        if proc.returncode:
+            self.report.history_error = self.git.last_line(proc.stderr + proc.stdout)
+        else:
+            self.report.history = target
 
     def refuse_oversize(self, head: str, remote_tip: str | None) -> None:
         """Refuse, before any transfer, to send files over the size limit (commits made outside sync)."""
@@ -248,6 +296,19 @@ class Syncer:
             raise SyncError(f"not pushed: files over {limit:g} MB in commits to send: {', '.join(sorted(set(big)))}")
 
     # --- Helpers ----------------------------------------------------------------------------------------
+    def progress_args(self) -> list[str]:
+        """``--progress`` when someone shows it (git prints progress only to a terminal otherwise)."""
+        return ["--progress"] if self.progress else []
+
+    def progress_kw(self) -> dict[str, Any]:
+        """Keyword arguments of Git.run that stream stderr lines to the progress callback."""
+        return {"on_stderr": self.progress} if self.progress else {}
+
+    def _machine_ref(self) -> str:
+        """This machine's name as one valid ref component."""
+        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.machine).strip(".-") or "machine"
+        return safe[:64]
+
     @property
     def branch(self) -> str:
         """The branch synced: the configured one, else the current branch."""

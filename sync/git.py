@@ -9,8 +9,11 @@ or a log, and error messages are scrubbed of it anyway.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +73,12 @@ class Git:
         self._git_dir: Path | None = None
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True, env: dict[str, str] | None = None,
-            timeout: float | None = None) -> subprocess.CompletedProcess:
-        """Run ``git ARGS`` in the work tree; raise GitError (one line) on failure when check."""
+            timeout: float | None = None, on_stderr: Callable[[str], None] | None = None
+            ) -> subprocess.CompletedProcess:
+        """Run ``git ARGS`` in the work tree; raise GitError (one line) on failure when check.
+
+        on_stderr: called with each line of stderr as it comes (progress lines end in CR).
+        """
         full_env = git_env(self.token)
         full_env.update(env or {})
         run_as: dict[str, Any] = {}
@@ -80,9 +87,12 @@ class Git:
             full_env.update(HOME=_home_of(self.owner[0]), GIT_CONFIG_GLOBAL=os.devnull)
         argv = ["git", *CONFIG, "-c", f"safe.directory={self.root}", *args]
         try:
-            proc = subprocess.run(argv, cwd=self.root, env=full_env, input=input, capture_output=True,
-                                  check=False, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL,
-                                  **run_as)
+            if on_stderr is not None:
+                proc = _streaming(argv, self.root, full_env, input, on_stderr, run_as)
+            else:
+                proc = subprocess.run(argv, cwd=self.root, env=full_env, input=input, capture_output=True,
+                                      check=False, timeout=timeout,
+                                      stdin=None if input is not None else subprocess.DEVNULL, **run_as)
         except subprocess.TimeoutExpired:
             raise GitError(f"git {args[0]} timed out after {timeout:.0f}s") from None
         if check and proc.returncode:
@@ -142,6 +152,35 @@ class Git:
             except FileNotFoundError:
                 continue
         return removed
+
+
+def _streaming(argv: list[str], cwd: Path, env: dict[str, str], input: bytes | None,
+               on_stderr: Callable[[str], None], run_as: dict[str, Any]) -> subprocess.CompletedProcess:
+    """subprocess.run, but stderr goes line by line (CR or LF) to on_stderr as git writes it."""
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **run_as)
+    out: list[bytes] = []
+    reader = threading.Thread(target=lambda: out.append(proc.stdout.read() if proc.stdout else b""), daemon=True)
+    reader.start()
+    if input is not None and proc.stdin is not None:
+        proc.stdin.write(input)
+        proc.stdin.close()
+    err = bytearray()
+    pending = b""
+    assert proc.stderr is not None
+    while True:
+        chunk = proc.stderr.read1(4096)
+        if not chunk:
+            break
+        err += chunk
+        pending += chunk
+        *lines, pending = re.split(rb"[\r\n]", pending)
+        for line in lines:
+            if line.strip():
+                on_stderr(line.decode("utf-8", "replace"))
+    proc.wait()
+    reader.join()
+    return subprocess.CompletedProcess(argv, proc.returncode, out[0] if out else b"", bytes(err))
 
 
 def git_busy_in(*folders: Path) -> bool:

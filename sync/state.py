@@ -41,7 +41,8 @@ class SyncState:
     last_error: str | None = None
     offline: bool = False  # the last attempt could not reach the remote
     conflicts: list[dict[str, str]] = field(default_factory=list)  # [{path, kind, other}] of the last merge
-    journal: dict[str, str] | None = None  # {"old", "new", "branch"} while the work tree is being updated
+    journal: dict[str, str] | None = None  # {"old", "new", "expect"?} while the work tree is being updated
+    pending_push: str | None = None  # hub: the commit its work tree stood at when a push began ("": none yet)
 
     @classmethod
     def load(cls, folder: Path) -> SyncState:

@@ -173,7 +173,7 @@ class Auth:
         if token and self.multi_user:
             found = self.accounts.tokens.verify(token)
             if found:
-                return Identity(found[1], "apitoken", scope=found[0]["scope"])
+                return Identity(found[1], "apitoken", scope=found[0]["scope"], token_id=found[0]["id"])
         cookie = req.cookies.get(self.cookie_name)
         if not self.multi_user:
             return Identity(SINGLE_USER, "cookie") if self.cookie_ok(cookie) else Identity()
@@ -334,6 +334,10 @@ def check_request() -> Response | None:
     if request.path.startswith(PUBLIC_PREFIXES):
         return None
     if identity.method is None:
+        if request_token() and request.path.startswith(("/git/", "/api/sync/")):
+            # A token that no longer verifies: 401 (not 403), so `salvus-local sync` can say to sign in again.
+            return json_error(401, "This token was revoked or has expired: run `salvus-local sync login` again",
+                              "token")
         if identity.cookie_conflict and (websocket or is_api_path(request.path)):
             return _refuse("Your login cookies do not match (another page on this machine may have set one); "
                            "they were cleared: sign in again")

@@ -116,10 +116,14 @@ class ProjectManager:
             self.default_dir.mkdir(parents=True, exist_ok=True)
             self._register(DEFAULT_ID, "Default", self.default_dir, in_place=False)
 
-    def create(self, title: str, path: str | None = None) -> dict[str, Any]:
-        """Create an empty project (a new git repository)."""
+    def create(self, title: str, path: str | None = None, project_id: str | None = None) -> dict[str, Any]:
+        """Create an empty project (a new git repository); project_id: this id instead of a new one (409 if taken)."""
         title = self._title(title)
-        pid = self._new_id(title)
+        if project_id is not None and (not ID_RE.match(project_id) or project_id == DEFAULT_ID):
+            raise BadRequest(f"Not a project id: {project_id!r} (lower-case letters, digits and dashes)")
+        if project_id is not None and self._exists(project_id):
+            raise Conflict(f"A project {project_id} exists already")
+        pid = project_id or self._new_id(title)
         folder = Path(path).expanduser().resolve() if path else self.data_dir / "projects" / pid
         if folder.exists() and any(folder.iterdir()):
             raise Conflict(f"Folder is not empty: {folder.name}; open it instead")

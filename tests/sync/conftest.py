@@ -158,3 +158,20 @@ def fsck(path: Path) -> None:
     """git fsck --full passes (objects and refs intact)."""
     proc = Git(path).run("fsck", "--full", "--no-progress", check=False)
     assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+
+
+@pytest.fixture
+def hub_server(start_server, workdir: Path) -> Any:
+    """A hub: a multi-user salvus-local (Python kernels only) with its own data dir."""
+    from tests.accounts.conftest import PYTHON_ONLY
+
+    data = workdir / "hub-data"
+    data.mkdir()
+    return start_server("--multi-user", env=PYTHON_ONLY, data_dir=data)
+
+
+def sync_token(person: Any) -> str:
+    """A new API token of scope sync for a signed-in Person."""
+    r = person.post("/api/tokens", json={"scope": "sync", "note": "laptop"})
+    assert r.status_code == 201, r.text
+    return r.json()["token"]

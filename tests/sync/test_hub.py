@@ -11,21 +11,9 @@ from salvus_sync.git import Git, git_env
 from tests.accounts.conftest import PYTHON_ONLY, make_user
 from tests.conftest import Server
 
-from .conftest import Laptop, fsck
+from .conftest import Laptop, fsck, sync_token
 
 
-@pytest.fixture
-def hub_server(start_server, workdir: Path) -> Server:
-    """A multi-user salvus-local (Python kernels only) with its own data dir."""
-    data = workdir / "hub-data"
-    data.mkdir()
-    return start_server("--multi-user", env=PYTHON_ONLY, data_dir=data)
-
-
-def sync_token(person) -> str:
-    r = person.post("/api/tokens", json={"scope": "sync", "note": "laptop"})
-    assert r.status_code == 201, r.text
-    return r.json()["token"]
 
 
 def test_laptop_clones_pushes_and_pulls_through_the_hub(hub_server: Server, workdir: Path,

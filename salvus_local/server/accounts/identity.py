@@ -38,6 +38,7 @@ class Identity:
     method: str | None = None  # "token" (the server's), "apitoken" (a user's), "cookie"
     session_id: str | None = None  # the login session behind a cookie (multi-user mode)
     scope: str = "api"  # an API token's scope
+    token_id: int | None = None  # the API token's id (so `sync logout` can revoke the token it holds)
     home: str | None = None  # the user's home project (multi-user mode)
     rewritten_from: str | None = None  # the path the client asked for, when mapped to the home project
     home_error: str | None = None  # set when the home project could not be found or made

@@ -36,7 +36,7 @@ _KERNEL_STARTS = re.compile(r"^(?:/p/[^/]+)?/api/(?:kernels|sessions)/?$")
 _KERNEL_ASKED = re.compile(r"^/api/kernels/([^/]+)")  # a kernel URL the identity middleware mapped
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
 _COLLAB_ROOM = re.compile(r"^/p/[^/]+/api/collab/rooms/")  # viewers may join a room: their updates are dropped
-_SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects)$")
+_SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects|api/sync/token)$")
 # Routes where a viewer may also write and open websockets. Chat (server/chat): talking about a project changes
 # none of its files, and a viewer (a student reading the teacher's notebook) is who most needs to ask.
 VIEWER_WRITES = [re.compile(r"^/p/[^/]+/api/chat(?:/.*)?$")]

@@ -4,8 +4,8 @@ Why ``git http-backend`` and not dulwich: it is git's own smart-HTTP server, the
 and upload-pack the client talks to over SSH.  Incoming objects land in a quarantine and become
 visible only if every check passed (``receive.fsckObjects``: a corrupt pack moves no ref), ref
 updates go through git's lock files and ``--atomic`` transactions, ``receive.denyNonFastForwards``
-and ``denyDeletes`` make the hub fast-forward only, and ``receive.denyCurrentBranch=updateInstead``
-updates the hub's own work tree after a push.  dulwich would be a second implementation of all of
+and ``denyDeletes`` make the hub fast-forward only; the hub's own work tree is updated after a
+push by salvus_sync's merge rules (``salvus_sync.hub``).  dulwich would be a second implementation of all of
 that to keep in step.  The cost, one process per request, is nothing next to a transfer.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -26,8 +26,11 @@ POLICY = [
     ("receive.denyNonFastForwards", "true"),
     ("receive.denyDeletes", "true"),
     ("receive.fsckObjects", "true"),
-    ("receive.denyCurrentBranch", "updateInstead"),
-    ("receive.hideRefs", "refs/salvus"),  # snapshots and sync bookkeeping are the hub's own
+    # The branch moves, the files do not: salvus_sync.hub merges the push into the hub's work tree
+    # afterwards (updateInstead would refuse every push while someone edits on the hub).
+    ("receive.denyCurrentBranch", "ignore"),
+    ("receive.hideRefs", "refs/salvus"),  # snapshots and sync bookkeeping are the hub's own…
+    ("receive.hideRefs", "!refs/salvus/machines"),  # …except each laptop's pushed snapshots (--with-history)
     ("uploadpack.hideRefs", "refs/salvus"),
     ("core.hooksPath", "/dev/null"),
     ("core.fsync", "committed,reference"),
@@ -62,8 +65,46 @@ def cgi_env(root: Path, path_info: str, environ: dict, user: str) -> dict[str, s
     return env
 
 
-def run_backend(root: Path, path_info: str, environ: dict, user: str, body: IO[bytes]
-                ) -> tuple[str, list[tuple[str, str]], Iterator[bytes]]:
+class Body:
+    """http-backend's answer after its headers, chunk by chunk; ``on_done`` runs once when it ends or is closed.
+
+    A class, not a generator: a WSGI server calls close() even when it never iterated, and a
+    push's lock must be released then too.
+    """
+
+    def __init__(self, proc: subprocess.Popen, rest: bytes, on_done: Callable[[], None] | None) -> None:
+        self.proc, self.rest, self.on_done = proc, rest, on_done
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            if self.rest:
+                yield self.rest
+            assert self.proc.stdout is not None
+            while True:
+                chunk = self.proc.stdout.read1(65536)
+                if not chunk:
+                    break
+                yield chunk
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """End the process (if the client went away) and run on_done, once."""
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.stdout.close()
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        done, self.on_done = self.on_done, None
+        if done is not None:
+            done()
+
+
+def run_backend(root: Path, path_info: str, environ: dict, user: str, body: IO[bytes],
+                on_done: Callable[[], None] | None = None) -> tuple[str, list[tuple[str, str]], Body]:
     """Start http-backend; return (status line, headers, body chunks) as its CGI answer says."""
     from salvus_sync.git import folder_owner  # lazy: the app starts even where salvus_sync is not installed
 
@@ -97,21 +138,7 @@ def run_backend(root: Path, path_info: str, environ: dict, user: str, body: IO[b
             headers.append((name.strip(), value.strip()))
     if not raw_headers:
         status = "500 Internal Server Error"
-
-    def stream() -> Iterator[bytes]:
-        try:
-            if rest:
-                yield rest
-            while True:
-                chunk = proc.stdout.read1(65536)
-                if not chunk:
-                    break
-                yield chunk
-        finally:
-            proc.stdout.close()
-            proc.wait()
-
-    return status, headers, stream()
+    return status, headers, Body(proc, rest, on_done)
 
 
 def _feed(body: IO[bytes], stdin: IO[bytes] | None) -> None:

@@ -1,0 +1,67 @@
+"""One-line messages for what git says when a transfer fails: sign in again, offline, not found, disk full.
+
+git's wording is stable across versions for these cases (curl's and git's own ``fatal:`` lines);
+each message says what to do next, and names the hub so the command can be pasted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Failures of the connection, not of the request: the remote may be back later (the "offline" state).
+OFFLINE = ("could not resolve host", "failed to connect", "couldn't connect", "connection refused",
+           "connection timed out", "operation timed out", "timed out", "empty reply from server", "transfer closed",
+           "rpc failed", "early eof", "hung up unexpectedly", "connection reset", "recv failure", "network is unreachable",
+           "no route to host", "could not read from remote repository", "ssl_connect", "502", "503", "504")
+AUTH = ("could not read username", "could not read password", "authentication failed", "returned error: 401",
+        "terminal prompts disabled")
+NOT_FOUND = ("not found", "does not appear to be a git repository", "returned error: 404", "no such file or directory")
+
+
+@dataclass
+class Failure:
+    """What went wrong: ``kind`` (auth, forbidden, not_found, offline, disk_full, other), the message, offline."""
+
+    kind: str
+    message: str
+
+    @property
+    def offline(self) -> bool:
+        """True when the remote could not be reached (retry later)."""
+        return self.kind == "offline"
+
+
+def hub_of(url: str) -> str:
+    """scheme://host[:port] of an http(s) URL, else the URL itself (a path, ssh)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else url
+
+
+def explain(stderr: str, url: str, has_token: bool, doing: str) -> Failure:
+    """Turn git's complaint into a Failure; ``doing`` is "fetch from" / "push to"."""
+    low = stderr.lower()
+    hub = hub_of(url)
+    last = next((ln.strip() for ln in reversed(stderr.splitlines()) if ln.strip() and not ln.startswith("hint:")),
+                "(no message)")
+    if "no space left on device" in low or "disk quota exceeded" in low:
+        side = "the remote" if "remote:" in low or "remote rejected" in low else "this machine"
+        return Failure("disk_full", f"cannot {doing} {url}: the disk of {side} is full; free some space and sync "
+                                    "again (nothing was lost)")
+    if any(s in low for s in AUTH):
+        if has_token:
+            return Failure("auth", f"Your sync token for {hub} was revoked or expired: run "
+                                   f"`salvus-local sync login {hub}`")
+        return Failure("auth", f"{hub} needs you to sign in: run `salvus-local sync login {hub}`")
+    if "returned error: 403" in low:
+        if not has_token:
+            return Failure("auth", f"{hub} needs you to sign in: run `salvus-local sync login {hub}`")
+        return Failure("forbidden", f"{hub} refused to let you {doing.split()[0]} this project (HTTP 403): its owner "
+                                    "can make you an editor")
+    if any(s in low for s in NOT_FOUND):
+        return Failure("not_found", f"there is no project at {url} (or you may not see it): check the URL with "
+                                    f"`salvus-local sync status`")
+    if any(s in low for s in OFFLINE):
+        return Failure("offline", f"{hub} is unreachable (offline?): your work is committed here and syncs when it "
+                                  f"is back ({last})")
+    return Failure("other", f"cannot {doing} {url}: {last}")

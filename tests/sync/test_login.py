@@ -1,0 +1,118 @@
+"""`salvus-local sync login`: the device-code sign-in approved on the hub, --token, logout revoking on the hub."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import requests
+
+from tests.accounts.conftest import make_user
+from tests.conftest import REPO, Server, wait_for
+
+from .conftest import Laptop, sync_token
+
+CODE = re.compile(r"enter the code ([A-Z0-9]{4}-[A-Z0-9]{4})")
+
+
+def start_login(laptop: Laptop, hub: Server) -> tuple[subprocess.Popen, list[str]]:
+    """Start `sync login HUB` (no browser); collect its stderr lines as they come (until "END")."""
+    argv = [sys.executable, "-m", "salvus_local", "sync", "--data-dir", str(laptop.data_dir), "--machine", laptop.name,
+            "login", hub.base_url, "--no-browser"]
+    proc = subprocess.Popen(argv, env=laptop.env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdin=subprocess.DEVNULL)
+    lines: list[str] = []
+    def read() -> None:
+        lines.extend(iter(proc.stderr.readline, ""))
+        lines.append("END")
+
+    threading.Thread(target=read, daemon=True).start()
+    return proc, lines
+
+
+def finish(proc: subprocess.Popen, lines: list[str]) -> str:
+    """Wait for the command to end; its stdout (stderr is all in lines then)."""
+    out = proc.stdout.read()
+    proc.wait(timeout=120)
+    wait_for(lambda: lines and lines[-1] == "END", timeout=60, what="stderr to be read")
+    return out
+
+
+def printed_code(lines: list[str]) -> str:
+    wait_for(lambda: any(CODE.search(ln) for ln in lines), timeout=60, what="the user code to be printed")
+    return next(CODE.search(ln).group(1) for ln in lines if CODE.search(ln))
+
+
+def test_device_login_is_approved_on_the_hub_and_logout_revokes(hub_server: Server, workdir: Path,
+                                                                sync_env: dict[str, str]) -> None:
+    alice = make_user(hub_server, prefix="alice")
+    laptop = Laptop(workdir, "laptop-a", sync_env)
+    proc, lines = start_login(laptop, hub_server)
+    code = printed_code(lines)
+    text = "".join(lines)
+    assert hub_server.url("/sync/device") in text and f"?code={code}" in text
+    # The approve page's API shows which machine asks, before anything is approved.
+    r = alice.get(f"/api/sync/device/pending?user_code={code.lower()}")
+    assert r.status_code == 200 and r.json()["machine"] == "laptop-a", r.text
+    wrong = alice.post("/api/sync/device/approve", json={"user_code": "BBBB-BBBB"})
+    assert wrong.status_code == 404 and "code" in wrong.json()["message"]
+    r = alice.post("/api/sync/device/approve", json={"user_code": code})
+    assert r.status_code == 200 and r.json() == {"machine": "laptop-a", "allowed": True}, r.text
+    out = finish(proc, lines)
+    assert proc.returncode == 0, "".join(lines)
+    assert f"signed in to {hub_server.base_url} as {alice.name}" in out
+    stored = laptop.data_dir / "sync-tokens.json"
+    assert stored.stat().st_mode & 0o777 == 0o600
+    token = json.loads(stored.read_text())[hub_server.base_url]
+    # A token of scope sync, named after the machine, listed on the hub's Settings page.
+    (row,) = [t for t in alice.get("/api/tokens").json()["tokens"] if token.startswith(t["prefix"])]
+    assert row["scope"] == "sync" and row["note"] == "sync login from laptop-a"
+    headers = {"Authorization": f"token {token}"}
+    assert requests.get(hub_server.url("/api/sync/projects"), headers=headers, timeout=60).status_code == 200
+    # The code worked once: approving it again finds nothing.
+    assert alice.post("/api/sync/device/approve", json={"user_code": code}).status_code == 404
+    # A sync token cannot approve other devices (it may only push and pull).
+    start = requests.post(hub_server.url("/api/sync/device"), json={"machine": "evil"}, timeout=60).json()
+    r = requests.post(hub_server.url("/api/sync/device/approve"), json={"user_code": start["user_code"]},
+                      headers=headers, timeout=60)
+    assert r.status_code == 403
+    # Logout revokes the token on the hub, then forgets it here.
+    assert "signed out" in laptop.cli("logout", hub_server.base_url).stdout
+    assert token not in stored.read_text()
+    assert not [t for t in alice.get("/api/tokens").json()["tokens"] if token.startswith(t["prefix"])]
+    r = requests.get(hub_server.url("/api/sync/projects"), headers=headers, timeout=60)
+    assert r.status_code == 401 and "sync login" in r.json()["message"]
+
+
+def test_device_login_refused_slow_down_and_expired_codes(hub_server: Server, workdir: Path,
+                                                          sync_env: dict[str, str]) -> None:
+    bob = make_user(hub_server, prefix="bob")
+    laptop = Laptop(workdir, "laptop-b", sync_env)
+    proc, lines = start_login(laptop, hub_server)
+    code = printed_code(lines)
+    assert bob.post("/api/sync/device/approve", json={"user_code": code, "allow": False}).status_code == 200
+    finish(proc, lines)
+    assert proc.returncode == 1 and "refused" in "".join(lines) and "Traceback" not in "".join(lines)
+    assert not (laptop.data_dir / "sync-tokens.json").exists()
+    # RFC 8628's answers to polling: pending, slow_down when too fast, expired_token for unknown codes.
+    grant = requests.post(hub_server.url("/api/sync/device"), json={}, timeout=60).json()
+    assert set(grant) >= {"device_code", "user_code", "verification_uri", "interval", "expires_in"}
+    poll = lambda code: requests.post(hub_server.url("/api/sync/device/token"), json={"device_code": code},
+                                      timeout=60)
+    first, second = poll(grant["device_code"]), poll(grant["device_code"])
+    assert first.status_code == 400 and first.json()["error"] == "authorization_pending"
+    assert second.status_code == 400 and second.json()["error"] == "slow_down"
+    assert poll("not-a-code").json()["error"] == "expired_token"
+    assert requests.post(hub_server.url("/api/sync/device/token"), json={}, timeout=60).status_code == 400
+    # --token for scripts: checked against the hub before it is kept.
+    token = sync_token(bob)
+    assert f"as {bob.name}" in laptop.cli("login", hub_server.base_url, "--token", token).stdout
+
+
+def test_login_to_a_server_without_accounts_says_so(server: Server, workdir: Path, sync_env: dict[str, str]) -> None:
+    proc = Laptop(workdir, "laptop-c", sync_env).cli("login", server.base_url, "--no-browser", check=False)
+    assert proc.returncode == 1 and "--token" in proc.stderr and "Traceback" not in proc.stderr
