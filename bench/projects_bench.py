@@ -42,12 +42,12 @@ def free_port() -> int:
 class Server:
     """A ``salvus-local`` subprocess (Python kernels only) and an authenticated HTTP session to it."""
 
-    def __init__(self, data_dir: Path, kernels: tuple[str, ...] = ("python",)) -> None:
+    def __init__(self, data_dir: Path, kernels: tuple[str, ...] = ("python",), extra: tuple[str, ...] = ()) -> None:
         self.token = secrets.token_hex(16)
         self.port = free_port()
         argv = [sys.executable, "-m", "salvus_local", "--port", str(self.port), "--no-browser",
                 "--data-dir", str(data_dir), "--token", self.token, *[a for k in kernels for a in ("--kernels", k)], "--kernel", kernels[0],
-                "--snapshot-interval", "120"]  # no automatic snapshot runs during the measurements
+                "--snapshot-interval", "120", *extra]  # no automatic snapshot runs during the measurements
         self.log = open(data_dir.parent / f"{data_dir.name}.log", "wb")
         self.proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.PIPE, stderr=self.log)
         self.base = f"http://127.0.0.1:{self.port}"

@@ -100,6 +100,8 @@ class Config:
     # Sync (sync/: package salvus_sync)
     machine_name: str = setting("", "This machine's name in sync commits and conflict copies; empty means the host name.")
     sync_max_file_mb: int = setting(100, "Files larger than this many megabytes are refused by sync (named, never sent).")
+    sync_interval: int = setting(300, "Seconds between background syncs of linked projects (also 10 s after a save); "
+                                      "0 syncs only when asked. Failures back off from 30 s to 30 minutes.")
 
     # Not settings: filled in at start.
     extra: dict = field(default_factory=dict, metadata={"internal": True})

@@ -32,10 +32,12 @@ from salvus_local.config import Config
 
 from .engine import Report, SyncError, Syncer
 from .git import Git, GitError, git_env
-from .state import SyncState, private_dir, sync_lock
+from . import tokens
+from .state import SyncState, private_dir
+from .status import git_author as _git_author
+from .status import project_status
 
 TOKEN_ENV = "SALVUS_SYNC_TOKEN"
-REMOTE = "salvus"
 
 
 class Fail(click.ClickException):
@@ -96,33 +98,18 @@ class Ctx:
     @property
     def tokens_file(self) -> Path:
         """Where `sync login` keeps hub tokens: {origin: token}, mode 0600."""
-        return Path(self.config.data_dir) / "sync-tokens.json"
+        return Path(self.config.data_dir) / tokens.FILE
 
     def stored_tokens(self) -> dict[str, str]:
         """The tokens `sync login` stored."""
-        try:
-            data = json.loads(self.tokens_file.read_text("utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
+        return tokens.stored(self.config.data_dir)
 
     def token_for(self, url: str) -> str | None:
         """SALVUS_SYNC_TOKEN, else the token stored for the URL's origin (scheme://host:port), else None."""
-        return os.environ.get(TOKEN_ENV) or self.stored_tokens().get(_origin(url)) or None
+        return os.environ.get(TOKEN_ENV) or tokens.token_for(self.config.data_dir, url)
 
 
-def _origin(url: str) -> str:
-    """scheme://host[:port] of an http(s) URL ('' for others)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
-
-
-def _git_author(root: Path) -> str | None:
-    """user.name <user.email> from git's config, when both are set."""
-    git = Git(root)
-    name = git.run("config", "user.name", check=False).stdout.decode().strip()
-    email = git.run("config", "user.email", check=False).stdout.decode().strip()
-    return f"{name} <{email}>" if name and email else None
+_origin = tokens.origin
 
 
 def _run(ctx: Ctx, project: str | None, verb: str, as_json: bool, with_history: bool = False) -> None:
@@ -157,6 +144,9 @@ class SyncGroup(click.Group):
             return super().invoke(ctx)
         except (SyncError, GitError) as exc:
             raise Fail(exc.message) from None
+        except OSError as exc:  # a full disk, a folder gone: one line, nothing was lost
+            raise Fail(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; fix it and "
+                       "sync again") from None
 
 
 @click.group("sync", cls=SyncGroup, invoke_without_command=True)
@@ -207,21 +197,17 @@ def push(obj: Ctx, project: str | None, as_json: bool, with_history: bool) -> No
 @click.pass_obj
 def link(obj: Ctx, project: str, remote: str, branch: str | None) -> None:
     """Sync PROJECT with REMOTE (a git URL or a path to a repository); the next `sync` pushes or merges."""
+    from .link import LinkError, link_remote
+
     root = obj.root(project)
-    url = str(Path(remote).resolve()) if os.path.isdir(remote) else remote
-    if not url or url.startswith("-"):
-        raise BadInput(f"not a git URL or folder: {remote!r}")
+    url = remote
     if _origin(url) and urlsplit(url).path in ("", "/"):
         url = _hub_url(obj, url, root)
-    git = Git(root)
-    verb = "set-url" if git.run("remote", "get-url", REMOTE, check=False).returncode == 0 else "add"
-    git.run("remote", verb, REMOTE, url)
-    folder = private_dir(git.git_dir)
-    with sync_lock(folder):
-        state = SyncState.load(folder)
-        state.remote = REMOTE
-        state.branch = branch or git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
-        state.save(folder)
+    try:
+        state = link_remote(root, url, branch)
+    except LinkError as exc:
+        raise BadInput(exc.message) from None
+    url = Git(root).run("remote", "get-url", state.remote).stdout.decode().strip()
     click.echo(f"{root} syncs with {url} (branch {state.branch}); run `salvus-local sync -p {project}`")
 
 
@@ -292,30 +278,6 @@ def _hub_url(obj: Ctx, hub: str, root: Path) -> str:
     return f"{origin}/git/{user}/{project_id}.git"
 
 
-def project_status(root: Path) -> dict[str, Any]:
-    """{state, ahead, behind, uncommitted, conflicts, last_sync, offline, last_error, remote, url, branch}."""
-    git = Git(root)
-    state = SyncState.load(private_dir(git.git_dir))
-    branch = state.branch or git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
-    ahead = behind = 0
-    tracking = git.rev(f"refs/salvus/remote/{branch}")
-    head = git.rev("HEAD")
-    if head and tracking:
-        counts = git.out("rev-list", "--left-right", "--count", f"{head}...{tracking}").split()
-        ahead, behind = int(counts[0]), int(counts[1])
-    elif head:
-        ahead = int(git.out("rev-list", "--count", head))
-    listed = git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard").stdout.split(b"\0")
-    uncommitted = len({p for p in listed if p})
-    url = git.run("remote", "get-url", state.remote, check=False).stdout.decode().strip() if state.remote else ""
-    label = ("not linked" if not state.remote else "offline" if state.offline else "conflict" if state.conflicts
-             else "diverged" if ahead and behind else "ahead" if ahead or uncommitted else "behind" if behind
-             else "synced")
-    return {"state": label, "ahead": ahead, "behind": behind, "uncommitted": uncommitted,
-            "conflicts": state.conflicts, "last_sync": state.last_sync, "offline": state.offline,
-            "last_error": state.last_error, "remote": state.remote, "url": url, "branch": branch}
-
-
 @sync.command()
 @click.argument("hub")
 @click.option("--token", default=None, help="An API token of scope sync made on the hub (for scripts; default: "
@@ -338,8 +300,7 @@ def login(obj: Ctx, hub: str, token: str | None, no_browser: bool) -> None:
                                        open_browser=not no_browser)
     except LoginError as exc:
         raise Fail(exc.message) from None
-    tokens = {**obj.stored_tokens(), origin: token}
-    _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
+    tokens.write(obj.config.data_dir, {**obj.stored_tokens(), origin: token})
     click.echo(f"signed in to {origin} as {user or 'you'}")
 
 
@@ -351,27 +312,14 @@ def logout(obj: Ctx, hub: str) -> None:
     from .login import revoke
 
     origin = _origin(hub)
-    tokens = obj.stored_tokens()
-    token = tokens.pop(origin, None)
+    kept = obj.stored_tokens()
+    token = kept.pop(origin, None)
     if token is None:
         click.echo(f"no token was kept for {origin or hub}")
         return
     problem = revoke(origin, token)
-    _write_private(obj.tokens_file, json.dumps(tokens, indent=1) + "\n")
+    tokens.write(obj.config.data_dir, kept)
     if problem:
         click.echo(f"signed out here, but the token is still valid on the hub: {problem}; revoke it on the hub's "
                    "Settings page", err=True)
     click.echo(f"signed out of {origin}")
-
-
-def _write_private(path: Path, text: str) -> None:
-    """Write a secret file atomically, readable by its owner only (0600 from the first byte)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)

@@ -8,50 +8,25 @@ after the fetch completed and the merge commit exists.
 
 from __future__ import annotations
 
+import errno
 import getpass
 import os
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .git import Git, GitError
 from .messages import explain
-from .rules import Entry, merge_notebooks, resolve_path
+from .objects import (merge_conflict_lists, notebooks_changed_on_both_sides, open_conflicts, other_host,
+                      oversize_blobs, parse_merge_tree, read_blob, taken_in, tree_with, write_blob)
+from .report import Report, SyncError
+from .rules import Entry, resolve_path
 from .state import SyncState, private_dir, sync_lock
 from .worktree import apply_tree
 
 ZERO = "0" * 40
 SNAPSHOTS = "refs/salvus/snapshots"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-
-
-class SyncError(Exception):
-    """Sync could not complete; ``message`` is one line for the user (nothing was lost).
-
-    ``kind``: auth (sign in again), forbidden, not_found, offline, disk_full, other.
-    """
-
-    def __init__(self, message: str, offline: bool = False, kind: str = "other") -> None:
-        super().__init__(message)
-        self.message = message
-        self.offline = offline or kind == "offline"
-        self.kind = "offline" if offline else kind
-
-
-@dataclass
-class Report:
-    """What one sync did."""
-
-    committed: str | None = None  # the commit of local work, if any
-    fetched: str | None = None  # the remote tip
-    merged: str | None = None  # the new local tip after the merge, if it moved
-    pushed: str | None = None
-    backup: str | None = None  # refs/salvus/backup/<date> when the remote's history was rewritten
-    conflicts: list[dict[str, str]] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # files over the size limit, not synced
-    history: str | None = None  # the remote ref the snapshots went to (--with-history)
-    history_error: str | None = None  # why they did not
 
 
 class Syncer:
@@ -201,21 +176,23 @@ class Syncer:
                             check=False)
         if proc.returncode not in (0, 1):
             raise SyncError(f"git merge-tree failed: {self.git.last_line(proc.stderr)}")
-        tree, stages = _parse_merge_tree(proc.stdout)
+        tree, stages = parse_merge_tree(proc.stdout)
         updates: dict[str, Entry | None] = {}
-        taken = _taken_in(self.git, tree)
+        taken = taken_in(self.git, tree)
         now = time.time()
         for path in sorted(stages):
-            outcome = resolve_path(path, stages[path], self._read_blob, self._write_blob,
+            outcome = resolve_path(path, stages[path], lambda oid: read_blob(self.git, oid),
+                                   lambda data: write_blob(self.git, data),
                                    self._other_host(remote_tip, path), now, lambda p: p in updates or taken(p))
             updates.update(outcome.entries)
             self.report.conflicts += outcome.conflicts
         # Notebooks that git merged as text without a conflict still merge cell-wise: a text merge
         # of JSON can be invalid or mix two cells.
-        for path, entry in self._notebooks_changed_on_both_sides(head, remote_tip, stages).items():
-            updates[path] = entry
+        merged_notebooks, conflicts = notebooks_changed_on_both_sides(self.git, head, remote_tip, stages)
+        updates.update(merged_notebooks)
+        self.report.conflicts += conflicts
         if updates:
-            tree = self._tree_with(tree, updates)
+            tree = tree_with(self.git, self.dir / "merge-index", tree, updates)
         names = ", ".join(c["path"] for c in self.report.conflicts)
         label = self.merge_label or f"{self.remote_name}/{self.branch}"
         message = (f"Sync on {self.machine}: merge {label}"
@@ -282,18 +259,10 @@ class Syncer:
 
     def refuse_oversize(self, head: str, remote_tip: str | None) -> None:
         """Refuse, before any transfer, to send files over the size limit (commits made outside sync)."""
-        spec = [head] + ([f"^{remote_tip}"] if remote_tip else [])
-        objects = self.git.run("rev-list", "--objects", *spec).stdout.decode("utf-8", "surrogateescape")
-        lines = [ln for ln in objects.splitlines() if " " in ln]
-        if not lines:
-            return
-        query = "\n".join(ln.split(" ", 1)[0] for ln in lines).encode() + b"\n"
-        sizes = self.git.run("cat-file", "--batch-check=%(objecttype) %(objectsize)", input=query).stdout.split(b"\n")
-        big = [ln.split(" ", 1)[1] for ln, info in zip(lines, sizes)
-               if info.startswith(b"blob ") and int(info.split()[1]) > self.max_bytes]
+        big = oversize_blobs(self.git, head, remote_tip, self.max_bytes)
         if big:
             limit = self.max_bytes / 1024 / 1024
-            raise SyncError(f"not pushed: files over {limit:g} MB in commits to send: {', '.join(sorted(set(big)))}")
+            raise SyncError(f"not pushed: files over {limit:g} MB in commits to send: {', '.join(big)}")
 
     # --- Helpers ----------------------------------------------------------------------------------------
     def progress_args(self) -> list[str]:
@@ -332,50 +301,11 @@ class Syncer:
 
     def _session(self) -> Any:
         """The sync lock, with the outcome (time, error, offline, conflicts) recorded in sync.json."""
-        syncer = self
-
-        class Session:
-            def __enter__(self) -> None:
-                self.lock = sync_lock(syncer.dir)
-                self.lock.__enter__()
-                syncer.state = SyncState.load(syncer.dir)
-                syncer.state.last_attempt = time.time()
-
-            def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-                try:
-                    state = syncer.state
-                    state.offline = bool(isinstance(exc, SyncError) and exc.offline)
-                    if isinstance(exc, GitError):
-                        exc = SyncError(exc.message)
-                    state.last_error = getattr(exc, "message", None) if exc else None
-                    if exc is None:
-                        state.last_sync = time.time()
-                        fresh = syncer.report.conflicts
-                        seen = {(c["path"], c.get("other", "")) for c in fresh}
-                        state.conflicts = fresh + [c for c in syncer.open_conflicts(state.conflicts)
-                                                   if (c["path"], c.get("other", "")) not in seen]
-                    state.save(syncer.dir)
-                finally:
-                    self.lock.__exit__(kind, exc, tb)
-
-        return Session()
+        return _Session(self)
 
     def open_conflicts(self, conflicts: list[dict[str, str]]) -> list[dict[str, str]]:
-        """The conflicts still to look at: the other version's file still exists, or the notebook still shows both."""
-        kept: dict[tuple[str, str], dict[str, str]] = {}  # of earlier syncs
-        for c in conflicts:
-            if c.get("other"):
-                still = os.path.lexists(self.root / c["other"])
-            elif c["kind"] == "notebook":
-                try:
-                    still = "<<<<<<< local" in (self.root / c["path"]).read_text("utf-8", "replace")
-                except OSError:
-                    still = False
-            else:
-                still = False  # edit-vs-delete: informational, shown once
-            if still:
-                kept[(c["path"], c.get("other", ""))] = c
-        return list(kept.values())
+        """The conflicts still to look at (see objects.open_conflicts)."""
+        return open_conflicts(self.root, conflicts)
 
     def _identity(self) -> dict[str, str]:
         """GIT_AUTHOR_* / GIT_COMMITTER_* of the account (or the OS user at this machine)."""
@@ -388,56 +318,8 @@ class Syncer:
     def _set_ref(self, ref: str, commit: str) -> None:
         self.git.run("update-ref", ref, commit)
 
-    def _read_blob(self, oid: str) -> bytes:
-        return self.git.run("cat-file", "blob", oid).stdout
-
-    def _write_blob(self, data: bytes) -> str:
-        return self.git.out("hash-object", "-w", "--no-filters", "--stdin", input=data)
-
     def _other_host(self, commit: str, path: str) -> str:
-        """The machine that last changed path on the other side (commit trailer), else the remote's name."""
-        fmt = "--format=%(trailers:key=Salvus-Machine,valueonly,separator=%x2C)"
-        out = self.git.run("log", "-1", fmt, commit, "--", path, check=False).stdout.decode().strip()
-        return out.split(",")[0].strip() or self.state.remote or "remote"
-
-    def _tree_with(self, tree: str, updates: dict[str, Entry | None]) -> str:
-        """tree with paths set or removed, built in a private index (the user's index is never touched)."""
-        env = {"GIT_INDEX_FILE": str(self.dir / "merge-index")}
-        self.git.run("read-tree", tree, env=env)
-        lines = []
-        for path, entry in updates.items():
-            mode, oid = (entry.mode, entry.oid) if entry else ("0", ZERO)
-            lines.append(f"{mode} {oid}\t{path}".encode("utf-8", "surrogateescape"))
-        self.git.run("update-index", "-z", "--index-info", input=b"\0".join(lines) + b"\0", env=env)
-        new_tree = self.git.out("write-tree", env=env)
-        (self.dir / "merge-index").unlink(missing_ok=True)
-        return new_tree
-
-    def _notebooks_changed_on_both_sides(self, head: str, remote_tip: str,
-                                         conflicted: dict[str, Any]) -> dict[str, Entry]:
-        """Cell-wise merges of notebooks both sides changed that git merged as text without conflict."""
-        bases = self.git.run("merge-base", head, remote_tip, check=False).stdout.decode().split()
-        if len(bases) != 1:
-            return {}
-        changed = []
-        for side in (head, remote_tip):
-            out = self.git.run("diff", "--name-only", "-z", "--no-renames", bases[0], side, "--", "*.ipynb").stdout
-            changed.append({p for p in out.decode("utf-8", "surrogateescape").split("\0") if p})
-        result: dict[str, Entry] = {}
-        for path in sorted((changed[0] & changed[1]) - set(conflicted)):
-            blobs = [self.git.run("cat-file", "blob", f"{c}:{path}", check=False) for c in (bases[0], head, remote_tip)]
-            if blobs[1].returncode or blobs[2].returncode:
-                continue
-            merged = merge_notebooks(blobs[0].stdout if not blobs[0].returncode else None, blobs[1].stdout,
-                                     blobs[2].stdout)
-            if merged is None:
-                continue
-            data, had_conflict = merged
-            mode = self.git.out("ls-tree", head, "--", path).split(" ", 1)[0] or "100644"
-            result[path] = Entry(mode, self._write_blob(data))
-            if had_conflict:
-                self.report.conflicts.append({"path": path, "kind": "notebook"})
-        return result
+        return other_host(self.git, commit, path, self.state.remote or "remote")
 
     def _clear_remote_locks(self) -> None:
         """A remote on this machine (a path or file:// URL) may hold locks of a killed push: clear stale ones."""
@@ -447,22 +329,35 @@ class Syncer:
             Git(path).clear_stale_locks()
 
 
-def _parse_merge_tree(out: bytes) -> tuple[str, dict[str, dict[int, Entry]]]:
-    """Parse `git merge-tree --write-tree -z`: the tree, and {path: {stage: Entry}} of conflicted files."""
-    fields = out.split(b"\0")
-    tree = fields[0].decode().strip()
-    stages: dict[str, dict[int, Entry]] = {}
-    for item in fields[1:]:
-        if not item:
-            break  # an empty field ends the conflicted-file list; informational messages follow
-        meta, _, name = item.partition(b"\t")
-        mode, oid, stage = meta.decode().split(" ")
-        stages.setdefault(name.decode("utf-8", "surrogateescape"), {})[int(stage)] = Entry(mode, oid)
-    return tree, stages
+class _Session:
+    """Hold the repository's sync lock around one command; record its outcome in sync.json at the end."""
 
+    def __init__(self, syncer: Syncer) -> None:
+        self.syncer = syncer
+        self.lock: Any = None
 
-def _taken_in(git: Git, tree: str) -> Any:
-    """A predicate: is this path in tree (so a file saved beside must not use it)?"""
-    out = git.run("ls-tree", "-r", "-z", "--name-only", tree).stdout.decode("utf-8", "surrogateescape")
-    names = set(filter(None, out.split("\0")))
-    return lambda path: path in names
+    def __enter__(self) -> None:
+        syncer = self.syncer
+        self.lock = sync_lock(syncer.dir)
+        self.lock.__enter__()
+        syncer.state = SyncState.load(syncer.dir)
+        syncer.state.last_attempt = time.time()
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        syncer = self.syncer
+        try:
+            state = syncer.state
+            state.offline = bool(isinstance(exc, SyncError) and exc.offline)
+            if isinstance(exc, GitError):
+                exc = SyncError(exc.message)
+            if isinstance(exc, OSError):  # a full disk here, a vanished folder
+                exc = SyncError(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; "
+                                "fix it and sync again", kind="disk_full" if exc.errno == errno.ENOSPC else "other")
+            state.last_error = (getattr(exc, "message", None) or str(exc)) if exc else None
+            state.last_error_kind = getattr(exc, "kind", "other") if exc else None
+            if exc is None:
+                state.last_sync = time.time()
+                state.conflicts = merge_conflict_lists(syncer.report.conflicts, state.conflicts, syncer.root)
+            state.save(syncer.dir)
+        finally:
+            self.lock.__exit__(kind, exc, tb)

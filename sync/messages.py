@@ -58,10 +58,13 @@ def explain(stderr: str, url: str, has_token: bool, doing: str) -> Failure:
             return Failure("auth", f"{hub} needs you to sign in: run `salvus-local sync login {hub}`")
         return Failure("forbidden", f"{hub} refused to let you {doing.split()[0]} this project (HTTP 403): its owner "
                                     "can make you an editor")
+    if any(s in low for s in NOT_FOUND) and hub == url:  # a folder or ssh remote gone: a drive unplugged, a network
+        return Failure("offline", f"cannot reach the remote {url} (offline, or the drive is not there?): your work "
+                                  "is committed here and syncs when it is back")
     if any(s in low for s in NOT_FOUND):
         return Failure("not_found", f"there is no project at {url} (or you may not see it): check the URL with "
                                     f"`salvus-local sync status`")
     if any(s in low for s in OFFLINE):
-        return Failure("offline", f"{hub} is unreachable (offline?): your work is committed here and syncs when it "
-                                  f"is back ({last})")
+        return Failure("offline", f"cannot reach the remote {hub} (offline?): your work is committed here and syncs "
+                                  f"when it is back ({last})")
     return Failure("other", f"cannot {doing} {url}: {last}")

@@ -40,6 +40,7 @@ class SyncState:
     last_attempt: float | None = None
     last_error: str | None = None
     offline: bool = False  # the last attempt could not reach the remote
+    last_error_kind: str | None = None  # SyncError.kind of last_error: auth, forbidden, not_found, offline, …
     conflicts: list[dict[str, str]] = field(default_factory=list)  # [{path, kind, other}] of the last merge
     journal: dict[str, str] | None = None  # {"old", "new", "expect"?} while the work tree is being updated
     pending_push: str | None = None  # hub: the commit its work tree stood at when a push began ("": none yet)

@@ -14,7 +14,6 @@ import click
 from salvus_local.config import default_data_dir
 
 from .connect import ClientError, connect
-from .session import RemoteKernel, print_output
 
 KERNEL_HELP = "Kernel: sage, python (or a kernel spec name); default from the file's kind or the server."
 SERVER_HELP = ("URL of a running salvus-local (token from $SALVUS_LOCAL_TOKEN); default: the server of the data "
@@ -42,6 +41,8 @@ def _kernel_for(path: Path, nb: Any, kernel: str | None) -> str | None:
 
 def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code: str) -> int:
     """Run one piece of code with streamed output; return the exit code."""
+    from .session import RemoteKernel, print_output  # lazy: every salvus-local command imports this module
+
     conn = None
     try:
         conn = connect(server, _data_dir(data_dir))
@@ -61,6 +62,8 @@ def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code
 def _run_notebook(server: str | None, data_dir: str | None, kernel: str | None, path: Path, output: Path) -> int:
     """Run every code cell in order (stopping at the first error); write the executed notebook."""
     import nbformat  # imported here: it costs seconds, and every salvus-local command imports this module
+
+    from .session import RemoteKernel, print_output
 
     try:
         nb = nbformat.read(path, as_version=4)

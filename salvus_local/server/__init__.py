@@ -92,5 +92,8 @@ def create_app(config: Config, test_config: dict[str, Any] | None = None) -> Fla
     from . import chat as chat_http
 
     chat_http.init_app(app)   # [/p/<project>]/api/chat (REST + websocket), /api/notifications
+    from . import syncapi
+
+    syncapi.init_app(app)     # /api/projects/<id>/sync, /api/sync/status: sync status, Sync now, background sync
     openapi.init_app(app)     # /api/openapi.json; every API request checked against it (after auth and access)
     return app

@@ -8,6 +8,7 @@ import "./phone.js"; // phones: Run button within reach, keyboard-aware scrollin
 import { h } from "./dom.js";
 import { accountChrome } from "./accounts/ui.js";
 import { chatToggle } from "./chat/toggle.js";
+import { mountSyncBadge } from "./sync/badge.js";
 
 const NAV = [
   ["files", "Files", "files/", "The project's files (folders, upload, trash)"],
@@ -48,5 +49,6 @@ export function topbar(opts = {}) {
     account,
   );
   accountChrome(header, account);
+  if (document.body.dataset.page !== "projects") mountSyncBadge(nav, pid); // sync state of this project, if linked
   return header;
 }

@@ -8,6 +8,7 @@ import { topbar } from "./chrome.js";
 import { h, toast, ask } from "./dom.js";
 import { me } from "./accounts/api.js";
 import { collaboratorsDialog } from "./accounts/collaborators.js";
+import { syncSlot } from "./sync/badge.js";
 
 // Which projects each tab shows, by the caller's role in them (accounts mode).
 const SHARED = new Set(["editor", "viewer"]);
@@ -115,6 +116,7 @@ class ProjectsPage {
         shared,
         h("div", { class: "project-meta" }, h("span", { title: p.path }, p.path), p.origin ? h("span", {}, ` · from ${p.origin}`) : null),
         h("div", { class: "project-meta" }, this.view === "trash" ? `Deleted ${when(p.deleted)}` : `Last opened ${when(p.last_opened)}`),
+        this.view === "trash" ? null : syncSlot(p.id),
       ),
       this.view === "trash"
         ? null

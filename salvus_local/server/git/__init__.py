@@ -64,8 +64,8 @@ def smart_http(owner: str, name: str, rest: str) -> Response:
                 _title_from_push(projects, project_id, root)
             except Exception:  # logged; the next git request finishes the integration (sync.json says so)
                 log.exception("could not merge a push into the hub's copy of %s", project_id)
-    else:  # a fetch sees the hub's edits; a push's first request leaves them to be merged into it
-        hub.before_request(commit=service == "git-upload-pack")
+    else:  # a fetch sees the hub's edits (committed as it starts); a push's leaves them to be merged into it
+        hub.before_request(commit=service == "git-upload-pack" and rest == "info/refs")
     try:
         status, headers, body = run_backend(root, rest, request.environ, user.get("name", ""), request.stream,
                                             on_done)

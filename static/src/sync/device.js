@@ -2,6 +2,7 @@
 // them (`salvus-local sync login` printed the code and this address). It shows which machine
 // asks before anything is approved (RFC 8628 §5.4: never approve a code you did not start).
 import "../style.css";
+import "./device.css";
 import { rootApi } from "../api.js";
 import { h } from "../dom.js";
 import { me } from "../accounts/api.js";
@@ -34,24 +35,24 @@ async function confirmCard(code, who) {
     }
   };
   const buttons = [
-    h("button", { type: "button", class: "primary wide device-allow", onclick: () => decide(true) }, "Allow"),
-    h("button", { type: "button", class: "wide device-deny", onclick: () => decide(false) }, "Deny"),
+    h("button", { type: "button", class: "tool device-deny", onclick: () => decide(false) }, "Deny"),
+    h("button", { type: "button", class: "primary device-allow", onclick: () => decide(true) }, "Allow"),
   ];
   document.body.replaceChildren(
     authCard(
       "Let a device sync as you?",
       h("p", { class: "lead" }, h("strong", { class: "device-machine" }, grant.machine), " asks to push and pull your projects as ", h("strong", {}, who), "."),
       h("p", {}, "Code: ", h("code", { class: "device-code" }, grant.user_code)),
-      h("p", { class: "hint" }, "Allow only if you started `salvus-local sync login` yourself and its terminal shows this same code. You can revoke it later under Password and API tokens."),
+      h("p", { class: "hint" }, "Allow only if you started ", h("code", {}, "salvus-local sync login"), " yourself and its terminal shows this same code. You can revoke it later under Password and API tokens."),
       error,
       h("div", { class: "device-buttons" }, ...buttons),
     ),
   );
-  buttons[0].focus();
+  buttons[1].focus();
 }
 
 function codeCard(message = "", value = "") {
-  const [row, input] = field("Code shown by `salvus-local sync login`", { name: "user_code", value, autocomplete: "off", spellcheck: false, autocapitalize: "characters", placeholder: "XXXX-XXXX" });
+  const [row, input] = field("Code shown by salvus-local sync login", { name: "user_code", value, autocomplete: "off", spellcheck: false, autocapitalize: "characters", placeholder: "XXXX-XXXX" });
   const error = formError();
   error.set(message);
   const onsubmit = (ev) => {
