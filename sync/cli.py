@@ -30,7 +30,9 @@ import click
 
 from salvus_local.config import Config
 
-from .engine import Report, SyncError, Syncer
+from salvus_local.store.errors import StoreError
+
+from .engine import Report, SyncError, Syncer, as_sync_error
 from .git import Git, GitError, git_env
 from . import tokens
 from .state import SyncState, private_dir
@@ -142,11 +144,8 @@ class SyncGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (SyncError, GitError) as exc:
-            raise Fail(exc.message) from None
-        except OSError as exc:  # a full disk, a folder gone: one line, nothing was lost
-            raise Fail(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; fix it and "
-                       "sync again") from None
+        except (SyncError, GitError, StoreError, OSError) as exc:  # a full disk, a folder gone: one line
+            raise Fail(as_sync_error(exc).message) from None
 
 
 @click.group("sync", cls=SyncGroup, invoke_without_command=True)

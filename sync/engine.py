@@ -15,6 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from salvus_local.store.errors import StoreError
+
 from .git import Git, GitError
 from .messages import explain
 from .objects import (merge_conflict_lists, notebooks_changed_on_both_sides, open_conflicts, other_host,
@@ -348,16 +350,30 @@ class _Session:
         try:
             state = syncer.state
             state.offline = bool(isinstance(exc, SyncError) and exc.offline)
-            if isinstance(exc, GitError):
-                exc = SyncError(exc.message)
-            if isinstance(exc, OSError):  # a full disk here, a vanished folder
-                exc = SyncError(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; "
-                                "fix it and sync again", kind="disk_full" if exc.errno == errno.ENOSPC else "other")
+            exc = as_sync_error(exc)
             state.last_error = (getattr(exc, "message", None) or str(exc)) if exc else None
             state.last_error_kind = getattr(exc, "kind", "other") if exc else None
             if exc is None:
                 state.last_sync = time.time()
                 state.conflicts = merge_conflict_lists(syncer.report.conflicts, state.conflicts, syncer.root)
-            state.save(syncer.dir)
+            try:
+                state.save(syncer.dir)
+            except (OSError, StoreError):
+                if exc is None:
+                    raise  # the sync worked but cannot be recorded (a full disk): say so
+                # else the sync's own failure is what to report (its record waits for free space)
         finally:
             self.lock.__exit__(kind, exc, tb)
+
+
+def as_sync_error(exc: BaseException | None) -> BaseException | None:
+    """git, disk and store failures as a SyncError with a one-line message (others unchanged)."""
+    if isinstance(exc, GitError):
+        return SyncError(exc.message)
+    if isinstance(exc, StoreError):  # atomic writes: 507 when the disk is full
+        return SyncError(f"{exc.message}: nothing was lost; free some space and sync again",
+                         kind="disk_full" if exc.status == 507 else "other")
+    if isinstance(exc, OSError):  # a full disk here, a vanished folder
+        return SyncError(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; fix it and "
+                         "sync again", kind="disk_full" if exc.errno == errno.ENOSPC else "other")
+    return exc

@@ -136,19 +136,25 @@ class Git:
         repository (any other writer would be a git process here) and it is older than a second.
         """
         candidates = [self.git_dir / name for name in LOCK_NAMES]
-        for folder in ("refs/heads", "refs/remotes", "refs/salvus"):
+        for folder in ("refs/heads", "refs/remotes", "refs/salvus", "salvus"):  # salvus/: sync's private indexes
             base = self.git_dir / folder
             if base.is_dir():
                 candidates += base.rglob("*.lock")
-        present = [p for p in candidates if p.exists()]
+        present = [p for p in candidates if p.exists() and p.name != "sync.lock"]  # sync.lock is an flock
         if not present or git_busy_in(self.root, self.git_dir):
             return []
+        # A lock younger than a second may belong to a git that is only starting: wait out that second
+        # (never skip: a lock left by a git killed just now would make every later step fail).
+        newest = max((p.stat().st_mtime for p in present if p.exists()), default=0.0)
+        if time.time() - newest < 1.0:
+            time.sleep(max(0.0, 1.0 - (time.time() - newest)))
+            if git_busy_in(self.root, self.git_dir):
+                return []
         removed = []
         for path in present:
             try:
-                if time.time() - path.stat().st_mtime > 1.0:
-                    path.unlink()
-                    removed.append(str(path.relative_to(self.git_dir)))
+                path.unlink()
+                removed.append(str(path.relative_to(self.git_dir)))
             except FileNotFoundError:
                 continue
         return removed
