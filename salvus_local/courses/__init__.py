@@ -164,6 +164,11 @@ class Courses:
             student = users.create(row["username"], "student", row["password"], row.get("name") or None)
         if student["id"] == course["teacher_id"]:
             raise BadRequest("The teacher cannot be a student of their own course")
+        if student["role"] != "student":
+            # Enrolling creates a project owned by the account with the teacher as editor: only for students, so a
+            # teacher cannot put projects into another teacher's or an admin's account without their consent.
+            article = "an" if student["role"][:1] in "aeiou" else "a"
+            raise BadRequest(f"{student['name']} is {article} {student['role']}; only student accounts can be enrolled")
         if self.db.student(course["id"], student["id"]) is None:
             project_id = self.files.create_project(f"{course['title']} – {student['name']}", student["id"],
                                                    [course["teacher_id"]])
