@@ -118,6 +118,12 @@ class Chat:
         self.hub.project(project_id, {"type": "deleted", "id": message_id, "path": row["path"] or None})
         self._unread_changed(project_id)
 
+    def moved(self, project_id: str, old: str, new: str) -> None:
+        """A file or folder was renamed/moved (Contents API): its chats follow it; open sockets re-read their counts."""
+        if old and new and old != new and self.messages.move(project_id, old, new):
+            self.hub.project(project_id, {"type": "moved", "from": old, "to": new})
+            self._unread_changed(project_id)
+
     def read(self, project_id: str, path: str, me: Person, up_to: object = None) -> dict[str, Any]:
         """Mark a chat read up to a message id (its latest when absent); answer the project's unread counts."""
         if up_to is not None and (isinstance(up_to, bool) or not isinstance(up_to, int) or not 0 <= up_to < MAX_ID):

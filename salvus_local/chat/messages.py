@@ -112,3 +112,17 @@ class Messages:
         with self.store.write() as db:
             db.execute("delete from chat_mentions where message_id = ?", (row["id"],))
             db.execute("delete from chat_messages where id = ?", (row["id"],))
+
+    def move(self, project_id: str, old: str, new: str) -> int:
+        """Re-key the chats of a renamed file or folder (and everything under it) to its new path; return the count."""
+        # A folder moves every chat below it; substr, not LIKE, so '%' and '_' in names match only themselves.
+        where = "project_id = ? and (path = ? or substr(path, 1, ?) = ?)"
+        args = (project_id, old, len(old) + 1, old + "/")
+        new_path = "? || substr(path, ?)"
+        with self.store.write() as db:
+            moved = db.execute(f"update chat_messages set path = {new_path} where {where}",
+                               (new, len(old) + 1, *args)).rowcount
+            # Read markers follow too; a marker already at the new path (an older chat there) keeps the larger.
+            db.execute(f"update or ignore chat_reads set path = {new_path} where {where}", (new, len(old) + 1, *args))
+            db.execute(f"delete from chat_reads where {where}", args)
+        return int(moved or 0)

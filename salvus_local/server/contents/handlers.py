@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from salvus_local.server.errors import APIError, get_json_body
-from salvus_local.server.projects.workspace import workspace
+from salvus_local.server.projects.workspace import project_scope, workspace
+from salvus_local.store.paths import normalize
 
 bp = Blueprint("contents", __name__)
 
@@ -78,7 +79,11 @@ def patch(path: str = "", project_id: str | None = None) -> Response:
     new_path = body.get("path")
     if not isinstance(new_path, str):
         raise APIError(400, 'Give the new path as {"path": "new/name"}')
-    return _model_response(workspace().contents(project_id).rename(path, new_path), 200, project_id)
+    model = workspace().contents(project_id).rename(path, new_path)
+    chat = getattr(current_app.extensions["salvus"], "chat", None)
+    if chat is not None:  # a file's chat follows the file
+        chat.moved(project_scope(project_id)[0], normalize(path), model["path"])
+    return _model_response(model, 200, project_id)
 
 
 def delete(path: str = "", project_id: str | None = None) -> Response:
