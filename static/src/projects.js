@@ -3,7 +3,7 @@
 // and "Shared with me" (and, for admins, other people's), and a collaborators dialog.
 import "./style.css";
 import "./pages.css";
-import { projects, projectBase, rootUrl } from "./api.js";
+import { projects, projectBase, rootApi, rootUrl } from "./api.js";
 import { topbar } from "./chrome.js";
 import { h, toast, ask } from "./dom.js";
 import { me } from "./accounts/api.js";
@@ -63,6 +63,8 @@ class ProjectsPage {
     this.view = view;
     for (const t of this.tabs.children) t.setAttribute("aria-selected", String(t.dataset.view === view));
     let list;
+    // Unread chat per project, for a badge on its card (the list shows without it when this fails).
+    const unread = view === "trash" ? Promise.resolve(null) : rootApi("GET", "api/notifications").catch(() => null);
     try {
       list = await projects.list(view === "trash" ? "?deleted=1" : view === "archived" ? "?archived=1" : "");
     } catch (err) {
@@ -78,10 +80,15 @@ class ProjectsPage {
       archived: "No archived projects.",
       trash: "The trash is empty.",
     }[view];
-    this.list.replaceChildren(...(list.length ? list.map((p) => this.card(p)) : [h("p", { class: "muted" }, empty)]));
+    const counts = new Map();
+    for (const c of (await unread)?.unread || []) {
+      const n = counts.get(c.project_id) || { count: 0, mentions: 0 };
+      counts.set(c.project_id, { count: n.count + c.count, mentions: n.mentions + c.mentions });
+    }
+    this.list.replaceChildren(...(list.length ? list.map((p) => this.card(p, counts.get(p.id))) : [h("p", { class: "muted" }, empty)]));
   }
 
-  card(p) {
+  card(p, unread = null) {
     const btn = (label, title, fn, cls = "tool") => h("button", { class: cls, title, onclick: fn }, label);
     // Only the owner (or an admin) renames, archives, deletes and shares; others just open.
     const manages = !p.role || p.role === "owner" || p.role === "admin";
@@ -113,6 +120,17 @@ class ProjectsPage {
         "div",
         { class: "project-main" },
         this.view === "trash" ? h("strong", { class: "project-title" }, p.title) : h("a", { class: "project-title", href: `${base}files/` }, p.title),
+        unread && unread.count
+          ? h(
+              "a",
+              {
+                class: `project-unread${unread.mentions ? " mention" : ""}`,
+                href: `${base}files/`,
+                title: `${unread.count} unread chat message${unread.count === 1 ? "" : "s"}${unread.mentions ? `, ${unread.mentions} mentioning you` : ""}`,
+              },
+              unread.count > 99 ? "99+" : String(unread.count),
+            )
+          : null,
         shared,
         h("div", { class: "project-meta" }, h("span", { title: p.path }, p.path), p.origin ? h("span", {}, ` · from ${p.origin}`) : null),
         h("div", { class: "project-meta" }, this.view === "trash" ? `Deleted ${when(p.deleted)}` : `Last opened ${when(p.last_opened)}`),

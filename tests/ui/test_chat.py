@@ -196,3 +196,31 @@ def test_posting_too_fast_shows_why_and_keeps_the_text(browser: object, start_se
         assert not page.errors, page.errors
     finally:
         page.context.close()
+
+
+def test_projects_list_shows_unread_chat_per_project(browser: object, pair: Pair) -> None:
+    assert pair.bob.post(f"/p/{pair.project}/api/chat", json={"body": f"@{pair.alice.name} see the list"}).status_code == 201
+    expected = sum(c["count"] for c in pair.alice.get("/api/notifications").json()["unread"]
+                   if c["project_id"] == pair.project)
+    for width, height, name in ((1280, 800, "desktop"), (390, 844, "phone")):
+        page = open_as(browser, pair.srv, pair.alice, "/projects", width=width, height=height)
+        try:
+            badge = page.locator(f".project-card[data-id='{pair.project}'] .project-unread")
+            expect(badge).to_have_text(str(expected), timeout=20_000)
+            expect(badge).to_have_class(re.compile(r"\bmention\b"))
+            SHOTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SHOTS / f"projects-unread-{name}.png"))
+            assert not page.errors, page.errors
+        finally:
+            page.context.close()
+    # Read, the badge goes.
+    pair.alice.post(f"/p/{pair.project}/api/chat/read", json={})
+    for c in pair.alice.get("/api/notifications").json()["unread"]:
+        if c["project_id"] == pair.project and c["path"]:
+            pair.alice.post(f"/p/{pair.project}/api/chat/read", json={"path": c["path"]})
+    page = open_as(browser, pair.srv, pair.alice, "/projects")
+    try:
+        expect(page.locator(f".project-card[data-id='{pair.project}'] .project-title")).to_be_visible()
+        expect(page.locator(f".project-card[data-id='{pair.project}'] .project-unread")).to_have_count(0)
+    finally:
+        page.context.close()
