@@ -66,12 +66,15 @@ const tabCommand = (view) => {
 
 /**
  * Create an editor.
- * opts: {parent, doc, mode: "code"|"markdown", keys: [{key, run}], onChange(view), onFocus(), getKernel(), onInspect(code, pos)}
+ * opts: {parent, doc, mode: "code"|"markdown", keys: [{key, run}], onChange(view), onFocus(), getKernel(), onInspect(code, pos),
+ * readOnly, collab: {extension, keys} (a shared document's binding, see collab/cells.js)}
  */
 export function createEditor(opts) {
+  // In a shared document (opts.collab: y-codemirror.next's binding and its undo keys) undo is
+  // Yjs's, which undoes only this person's edits; CodeMirror's own history would undo others' too.
   const extensions = [
     highlightSpecialChars(),
-    history(),
+    opts.collab ? opts.collab.extension : history(),
     drawSelection(),
     EditorState.allowMultipleSelections.of(false),
     indentUnit.of("    "),
@@ -91,7 +94,7 @@ export function createEditor(opts) {
         return indentLess(view);
       } },
     ])),
-    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...historyKeymap]),
+    keymap.of([...closeBracketsKeymap, ...defaultKeymap, ...(opts.collab ? opts.collab.keys : historyKeymap)]),
     EditorView.updateListener.of((u) => {
       if (u.docChanged && opts.onChange) opts.onChange(u.view);
       if (u.focusChanged && u.view.hasFocus && opts.onFocus) opts.onFocus();

@@ -15,6 +15,7 @@ import { ConflictBar, externalChangeOf } from "./conflict.js";
 import { HistoryPanel } from "./historypanel.js";
 import { takeJump } from "./searchbox.js";
 import { publishDialog } from "./share/publish.js";
+import { collabStatus } from "./collab/status.js";
 
 const SAVE_TEXT = { saved: "All changes saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed, retrying", conflict: "Changed on disk" };
 
@@ -56,8 +57,8 @@ class NotebookPage {
       notebook: true,
       mode: "python",
       current: async () => (await import("./diffview.js")).notebookText(this.nb.toJSON()),
-      beforeRestore: () => this.saver.dirty && this.saver.save(),
-      afterRestore: () => this.reloadFromDisk(),
+      beforeRestore: () => !this.shared && this.saver.dirty && this.saver.save(),
+      afterRestore: () => (this.shared ? toast("Restored: the room takes the restored version.") : this.reloadFromDisk()),
     });
     window.salvus = { page: this, nb: this.nb };
   }
@@ -106,7 +107,10 @@ class NotebookPage {
   }
 
   async open() {
-    this.layout();
+    // With collaboration on (multi-user servers) an existing notebook opens in its room: the
+    // server holds the document, saves it and writes the outputs (collab/notebookpage.js).
+    const shared = await this.sharedMode();
+    if (!shared) this.layout();
     await this.feed.start(); // before the load: a change in between is not missed
     this.feed.addEventListener("change", (ev) => this.onDiskChange(ev.detail));
     let spec = { name: "", display_name: "" };
@@ -116,6 +120,10 @@ class NotebookPage {
       this.specs = specs;
     } catch (err) {
       toast(`Could not list kernels: ${err.message}`);
+    }
+    if (shared) {
+      const { openSharedNotebook } = await import("./collab/notebookpage.js");
+      return openSharedNotebook(this, shared, spec, takeJump(this.path));
     }
     let model;
     try {
@@ -139,6 +147,19 @@ class NotebookPage {
     if (model.isNew) this.showNewBanner(model.name);
     this.jumpToCell(takeJump(this.path));
     await this.startKernel(model.content.metadata && model.content.metadata.kernelspec, spec);
+  }
+
+  /** The collaboration status when this notebook opens in a room, else null (a new file opens as before). */
+  async sharedMode() {
+    const status = await collabStatus();
+    if (!status.enabled) return null;
+    try {
+      await contents.get(this.path, false);
+    } catch (err) {
+      // 404: a new notebook is created by its first save, as ever; other errors show as ever.
+      return null;
+    }
+    return status;
   }
 
   /** Scroll to and highlight the cell a search result pointed at (by id, else by its code). */
@@ -174,6 +195,7 @@ class NotebookPage {
   async onDiskChange(ev) {
     const change = externalChangeOf(ev, this.path);
     if (!change) return;
+    if (this.shared && change.kind === "modified") return; // the server merges it into the room
     if (change.kind !== "modified") {
       const where = change.kind === "moved" ? `moved to ${change.to}` : "deleted";
       const actions = [["Keep it open", () => {}, { title: "Your next change saves it here again" }]];
@@ -261,6 +283,7 @@ class NotebookPage {
   }
 
   save() {
+    if (this.shared) return toast("Saved automatically: everyone in this notebook edits one copy, which the server saves."); // no PUT in a room
     return this.saver.save();
   }
 
@@ -307,8 +330,9 @@ class NotebookPage {
       if (!name.endsWith(".ipynb")) name += ".ipynb";
       const dir = this.path.includes("/") ? this.path.slice(0, this.path.lastIndexOf("/") + 1) : "";
       try {
-        await this.saver.save();
+        if (!this.shared) await this.saver.save();
         const model = await contents.rename(this.path, dir + name);
+        if (this.shared) return location.assign(`${baseUrl()}notebooks/${encodePath(model.path)}`); // the room is per path
         this.path = model.path;
         this.saver.path = model.path;
         this.title.textContent = model.name;

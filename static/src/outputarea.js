@@ -195,6 +195,32 @@ export class OutputArea {
     this.blocks = [];
     this.el.replaceChildren();
     for (const out of outputs || []) this.append(normalize(out), false);
+    if (this.stdin) this.el.append(this.stdin.row); // an input() waiting for an answer stays
+    this.flush();
+  }
+
+  /**
+   * Show the outputs a shared document holds (collaboration: the server writes them, the page
+   * only draws). list: the document's outputs in order; an unchanged one is the same object as
+   * last time. Appended outputs and a stream that grew are drawn incrementally; anything else
+   * (a clear, an update_display_data) redraws all.
+   */
+  sync(list) {
+    const old = this.synced || [];
+    this.synced = list.slice();
+    let same = 0;
+    while (same < old.length && same < list.length && old[same] === list[same]) same++;
+    if (same === old.length && same === list.length) return;
+    const last = old.length - 1;
+    const grew = same === last && list.length >= old.length && this.outputs.length === old.length && streamGrew(old[last], list[last]);
+    if (same < old.length && !grew) return this.set(list);
+    if (grew) {
+      this.outputs[last].text = joinText(list[last].text);
+      this.blocks[this.blocks.length - 1].dirty = true;
+      schedule(this);
+    }
+    for (let i = old.length; i < list.length; i++) this.append(normalize(list[i]), false);
+    if (this.stdin) this.el.append(this.stdin.row);
     this.flush();
   }
 
@@ -306,7 +332,7 @@ export class OutputArea {
     });
     row.append(label, input);
     this.el.append(row);
-    this.stdin = { input, cancel: () => settle("(no input: the execution ended)", "stdin-value stdin-cancelled") };
+    this.stdin = { input, row, cancel: () => settle("(no input: the execution ended)", "stdin-value stdin-cancelled") };
     input.focus();
   }
 
@@ -336,6 +362,14 @@ function updateDisplay(content) {
     }
     area.changed();
   }
+}
+
+/** Is b the stream output a with more text at its end (what a running cell's print does)? */
+function streamGrew(a, b) {
+  if (!a || !b || a.output_type !== "stream" || b.output_type !== "stream" || a.name !== b.name) return false;
+  const before = joinText(a.text);
+  const after = joinText(b.text);
+  return after.length >= before.length && after.startsWith(before);
 }
 
 const isJSONMime = (mime) => mime === "application/json" || mime.endsWith("+json");

@@ -16,6 +16,7 @@ import { HistoryPanel } from "./historypanel.js";
 import { modeOf, modeLabel, loadMode } from "./languages.js";
 import { highlight } from "./editor.js";
 import { h, toast } from "./dom.js";
+import { collabStatus } from "./collab/status.js";
 
 const STATE_TEXT = { saved: "Saved", dirty: "Unsaved changes", saving: "Saving…", error: "Save failed", conflict: "Changed on disk", new: "New file: Ctrl+S creates it" };
 const WRAP = new Set(["markdown", "latex", ""]);
@@ -35,8 +36,8 @@ class EditorPage {
       notebook: false,
       mode: this.mode,
       current: () => this.text(),
-      beforeRestore: () => this.dirty() && this.save(),
-      afterRestore: () => this.reload("Restored from history."),
+      beforeRestore: () => !this.shared && this.dirty() && this.save(),
+      afterRestore: () => (this.shared ? toast("Restored: the room takes the restored version.") : this.reload("Restored from history.")),
     });
     window.salvus = { page: this };
   }
@@ -75,6 +76,8 @@ class EditorPage {
     const main = h("main", { class: "editor-main" }, this.conflict.el, this.editorEl);
     document.body.replaceChildren(header, toolbar, h("div", { class: "workspace" }, main, this.history.el));
     this.language = new Compartment();
+    this.undoConf = new Compartment(); // CodeMirror's history, or in a room Yjs's (collab/textpage.js)
+    this.editable = new Compartment();
     this.view = new EditorView({
       parent: this.editorEl,
       state: EditorState.create({
@@ -83,7 +86,8 @@ class EditorPage {
           lineNumbers(),
           highlightActiveLineGutter(),
           highlightSpecialChars(),
-          history(),
+          this.undoConf.of([history(), keymap.of(historyKeymap)]),
+          this.editable.of([]),
           drawSelection(),
           indentOnInput(),
           bracketMatching(),
@@ -95,7 +99,7 @@ class EditorPage {
           syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
           this.language.of([]),
           WRAP.has(this.mode) ? EditorView.lineWrapping : [],
-          keymap.of([{ key: "Mod-s", run: () => (this.save(), true), preventDefault: true }, indentWithTab, ...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap, ...historyKeymap]),
+          keymap.of([{ key: "Mod-s", run: () => (this.save(), true), preventDefault: true }, indentWithTab, ...closeBracketsKeymap, ...defaultKeymap, ...searchKeymap]),
           EditorView.updateListener.of((u) => u.docChanged && this.edited()),
           EditorView.contentAttributes.of({ "aria-label": `Text of ${name}` }),
         ],
@@ -110,11 +114,12 @@ class EditorPage {
       }
     });
     window.addEventListener("beforeunload", (ev) => {
-      if (this.dirty()) ev.preventDefault(); // the browser asks before unsaved edits are lost
+      if (!this.shared && this.dirty()) ev.preventDefault(); // the browser asks before unsaved edits are lost
     });
   }
 
   edited() {
+    if (this.shared) return; // the server saves a room's text: its state shows "Saving…" (collab/presence.js)
     clearTimeout(this.dirtyTimer);
     this.dirtyTimer = setTimeout(() => {
       if (this.state === "conflict" || this.state === "saving") return;
@@ -134,6 +139,7 @@ class EditorPage {
 
   async open() {
     this.layout();
+    const status = collabStatus(); // asked alongside the file
     await this.feed.start(); // before the load: a change in between is not missed
     this.feed.addEventListener("change", (ev) => this.onDiskChange(ev.detail));
     let model;
@@ -149,6 +155,11 @@ class EditorPage {
     }
     if (model.type === "directory") return location.replace(`${projectBase(this.pid)}files/${encodePath(this.path)}`);
     if (model.format !== "text") return this.fail("This is a binary file: it cannot be edited as text. Download it from the file browser.");
+    if ((await status).enabled) {
+      // Collaboration is on: the text is the room's, everyone in the file edits it, the server saves it.
+      const { openSharedText } = await import("./collab/textpage.js");
+      return openSharedText(this, await status);
+    }
     this.lineSep = model.content.includes("\r\n") ? "\r\n" : null; // CRLF files keep their line ends (see save)
     this.base = { text: model.content.replace(/\r\n/g, "\n"), lastModified: model.last_modified, exists: true };
     this.view.dispatch({ changes: { from: 0, insert: this.base.text } });
@@ -166,6 +177,7 @@ class EditorPage {
 
   /** Save, unless the file changed on disk since we read it (then ask). */
   async save() {
+    if (this.shared) return toast("Saved automatically: everyone in this file edits one copy, which the server saves.");
     if (this.saving) return this.saving;
     this.saving = this.doSave().finally(() => (this.saving = null));
     return this.saving;
@@ -214,6 +226,7 @@ class EditorPage {
   async onDiskChange(ev) {
     const change = externalChangeOf(ev, this.path);
     if (!change) return;
+    if (this.shared && change.kind === "modified") return; // the server merges it into the room
     if (change.kind === "deleted" || change.kind === "moved") {
       this.base.exists = false;
       const where = change.kind === "moved" ? `moved to ${change.to}` : "deleted";

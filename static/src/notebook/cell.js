@@ -8,9 +8,10 @@ let nextId = 0;
 const newCellId = () => Math.random().toString(36).slice(2, 10) + (nextId++).toString(36);
 
 class Cell {
-  constructor(nb, json) {
+  constructor(nb, json, ymap = null) {
     this.nb = nb;
     this.json = json; // fields we do not edit are kept and written back as they were
+    this.ymap = ymap; // the cell's Y.Map in a shared notebook (collab/cells.js), else null
     this.uid = json.id || newCellId();
     this.el = document.createElement("div");
     this.el.className = `cell ${this.type}-cell`;
@@ -39,9 +40,15 @@ class Cell {
       onInspect: (code, pos) => nb.inspect(code, pos),
       onChange: () => nb.changed(),
       onFocus: () => nb.enterEdit(this, false),
+      ...this.editorOptions(),
     });
     this.pendingSource = undefined;
     return this.editor;
+  }
+
+  /** More createEditor options (a shared cell adds its Yjs binding). */
+  editorOptions() {
+    return {};
   }
 
   get source() {
@@ -73,8 +80,8 @@ export class CodeCell extends Cell {
     return "code";
   }
 
-  constructor(nb, json) {
-    super(nb, json);
+  constructor(nb, json, ymap) {
+    super(nb, json, ymap);
     this.pendingSource = joinText(json.source);
     this.ensureEditor();
     this.count = json.execution_count ?? null;
@@ -137,8 +144,8 @@ export class MarkdownCell extends Cell {
     return this.json.cell_type === "raw" ? "raw" : "markdown";
   }
 
-  constructor(nb, json) {
-    super(nb, json);
+  constructor(nb, json, ymap) {
+    super(nb, json, ymap);
     this.pendingSource = joinText(json.source);
     this.rendered = document.createElement("div");
     this.rendered.className = "markdown-rendered";

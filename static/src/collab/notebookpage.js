@@ -1,0 +1,54 @@
+// The notebook page in a room: a SharedNotebook bound to the room's document, the presence
+// (indicator, avatars) in the top bar, the save state from the server, the kernel as usual.
+// notebook.js calls openSharedNotebook() when /api/collab/status says collaboration is on.
+import { projects, projectId } from "../api.js";
+import { toast } from "../ui.js";
+import { Room } from "./room.js";
+import { SharedNotebook } from "./notebook.js";
+import { Presence } from "./presence.js";
+import { notebookJSON } from "./schema.js";
+
+/** The requester's role in this page's project ("viewer", "editor", "owner", "admin"); null if unknown. */
+export async function projectRole(status) {
+  if (status && status.role) return status.role;
+  try {
+    return (await projects.get(projectId())).role || null;
+  } catch {
+    return null; // the server drops what a viewer sends anyway
+  }
+}
+
+/** Open page (notebook.js's NotebookPage) on a room: returns once the cells show. */
+export async function openSharedNotebook(page, status, spec, jump) {
+  const readOnly = (await projectRole(status)) === "viewer";
+  const room = new Room({ path: page.path, user: status.user, readOnly });
+  const nb = new SharedNotebook(page.cellsEl, page.nb.options, room, { readOnly });
+  page.nb = nb;
+  page.shared = { room, readOnly };
+  Object.assign(window.salvus, { nb, room });
+  page.layout();
+  document.body.classList.add("shared-file");
+  if (readOnly) document.body.classList.add("read-only");
+  const presence = new Presence({ saveState: page.saveState, readOnly });
+  page.trust.before(presence.el);
+  presence.attach(room);
+  room.addEventListener("closed", (ev) => toast(`The server closed this notebook's room: ${ev.detail.reason || ev.detail.code}`, 8000));
+  room.addEventListener("reset", (ev) => {
+    const before = JSON.stringify(notebookJSON(ev.detail.old).cells.map((c) => c.source));
+    nb.bind(ev.detail.doc);
+    presence.watchSaving(ev.detail.doc);
+    room.whenReady().then((doc) => {
+      if (JSON.stringify(notebookJSON(doc).cells.map((c) => c.source)) !== before)
+        toast("The server's copy of this notebook was rebuilt from the file: this page now shows it.", 8000);
+    });
+  });
+  nb.addEventListener("trust", () => page.updateTrust());
+
+  const doc = await room.whenReady();
+  nb.bind(doc);
+  document.title = `${page.path.split("/").pop()} · Salvus Local`;
+  page.updateTrust();
+  page.jumpToCell(jump);
+  const meta = notebookJSON(doc).metadata;
+  await page.startKernel(meta && meta.kernelspec, spec);
+}
