@@ -30,7 +30,7 @@ export async function openSharedNotebook(page, status, spec, jump) {
   document.body.classList.add("shared-file");
   if (readOnly) document.body.classList.add("read-only");
   const presence = new Presence({ saveState: page.saveState, readOnly });
-  page.trust.before(presence.el);
+  document.querySelector("nav.toolbar .spacer").after(presence.el);
   presence.attach(room);
   room.addEventListener("closed", (ev) => toast(`The server closed this notebook's room: ${ev.detail.reason || ev.detail.code}`, 8000));
   room.addEventListener("reset", (ev) => {

@@ -33,7 +33,7 @@ export async function openSharedText(page, status) {
   window.salvus.room = room;
   document.body.classList.add("shared-file");
   const presence = new Presence({ saveState: page.saveState, readOnly });
-  page.saveState.after(presence.el);
+  document.querySelector("nav.toolbar .spacer").after(presence.el);
   if (page.saveButton) page.saveButton.hidden = true; // nothing to save by hand: the server does
   presence.attach(room);
   room.addEventListener("closed", (ev) => toast(`The server closed this file's room: ${ev.detail.reason || ev.detail.code}`, 8000));
