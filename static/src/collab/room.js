@@ -3,35 +3,26 @@
 // reconnect, and an awareness (who is here, their cursor and active cell).
 //
 // The server speaks the y-websocket wire format at [/p/<project>]/api/collab/rooms/<path>
-// (docs/internals.md, "Collaboration"). One guard is ours: a local copy whose history the
-// server no longer has (its update store was deleted, the room rebuilt from the file) must not
-// be merged into it, or every cell would appear twice. Such a copy is dropped and the page is
-// bound to a fresh document ("reset" event); see divergedFrom().
+// (docs/internals.md, "Collaboration"). A local copy whose history the room does not have (its
+// update store was lost, the room rebuilt from a changed file) would duplicate every cell if the
+// two were merged: the server takes such a copy's content as a diff instead and closes the
+// socket with STALE_CLOSE; the page then drops its copy (and IndexedDB's) and binds to a fresh
+// document from the server ("reset" event).
 import * as Y from "yjs";
 import { WebsocketProvider } from "y-websocket";
 import { IndexeddbPersistence } from "y-indexeddb";
-import * as decoding from "lib0/decoding";
-import * as syncProtocol from "y-protocols/sync";
+import * as encoding from "lib0/encoding";
 import { baseUrl, encodePath, projectId } from "../api.js";
 
-const SYNC = 0; // y-websocket message type of sync messages
+const QUERY_AWARENESS = 3; // y-websocket message type: "send me everyone's awareness"
+export const STALE_CLOSE = 4409; // the server's close code for a copy from another history
+const KEEPALIVE_MS = 10_000;
 
 /** The websocket base of the rooms: ws(s)://host[/p/<project>]/api/collab/rooms. */
 export function roomsUrl() {
   const url = new URL(`${baseUrl()}api/collab/rooms`, location.href);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   return url.href;
-}
-
-/** Client ids in local's state vector that the server (stateVector) lacks and that are not ours. */
-export function divergedFrom(localDoc, serverStateVector, ownClients) {
-  const local = Y.encodeStateVector(localDoc);
-  const server = Y.decodeStateVector(serverStateVector);
-  const strangers = [];
-  for (const [client, clock] of Y.decodeStateVector(local)) {
-    if (clock > 0 && !server.has(client) && !ownClients.has(client)) strangers.push(client);
-  }
-  return strangers;
 }
 
 /**
@@ -55,30 +46,13 @@ export class Room extends EventTarget {
   /** Attach a document: IndexedDB first (offline edits of an earlier visit), then the socket. */
   setup(doc) {
     this.doc = doc;
-    this.ownClients = new Set([doc.clientID]);
     this.local = typeof indexedDB === "undefined" ? null : new IndexeddbPersistence(this.storeName, doc);
     this.localReady = this.local
-      ? Promise.race([
-          this.local.whenSynced.then(async () => {
-            const known = (await this.local.get("clients").catch(() => null)) || [];
-            for (const c of known) this.ownClients.add(c);
-            this.rememberClient();
-          }),
-          new Promise((r) => setTimeout(r, 3000)), // a broken IndexedDB must not keep the page empty
-        ])
+      ? Promise.race([this.local.whenSynced, new Promise((r) => setTimeout(r, 3000))]) // a broken IndexedDB must not keep the page empty
       : Promise.resolve();
-    // A page re-made by Yjs (client id clash) edits under a new id: remember every id we used.
-    doc.on("update", (update, origin) => {
-      if (origin !== this.provider && !this.ownClients.has(doc.clientID)) this.rememberClient();
-    });
     this.makeProvider(doc);
     // The socket opens once the local copy is in: its sync then sends our offline edits too.
     this.localReady.then(() => doc === this.doc && this.provider.connect());
-  }
-
-  rememberClient() {
-    this.ownClients.add(this.doc.clientID);
-    if (this.local && !this.local._destroyed) this.local.set("clients", [...this.ownClients].slice(-50)).catch(() => {});
   }
 
   makeProvider(doc) {
@@ -86,9 +60,7 @@ export class Room extends EventTarget {
     this.provider = provider;
     this.awareness = provider.awareness;
     this.awareness.setLocalState({ user: { name: this.user.name, color: this.user.color, colorLight: `${this.user.color}33` }, cursor: null, cell: null });
-    this.guardSync(provider);
     provider.on("status", ({ status }) => {
-      if (status === "connected") provider.checked = false;
       this.setState(status === "connected" ? "connecting" : status === "disconnected" ? "offline" : this.state === "offline" ? "offline" : "connecting");
     });
     provider.on("sync", (synced) => {
@@ -96,7 +68,17 @@ export class Room extends EventTarget {
       this.everSynced = true;
       this.setState("live");
     });
-    provider.on("closed", ({ code, reason }) => this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason } })));
+    provider.on("closed", ({ code, reason }) => {
+      if (code === STALE_CLOSE) return this.reset(); // the server merged our copy: start again from its document
+      this.setState("offline");
+      this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason } }));
+    });
+    // y-websocket drops a socket that heard nothing for 30 s; alone in a room nobody else's
+    // awareness arrives, so ask for it now and then (the server answers with everyone's).
+    const ping = encoding.createEncoder();
+    encoding.writeVarUint(ping, QUERY_AWARENESS);
+    const frame = encoding.toUint8Array(ping);
+    provider.keepalive = setInterval(() => provider.wsconnected && provider.ws && provider.ws.send(frame), KEEPALIVE_MS);
     provider.on("connection-close", (ev) => {
       // A refused upgrade (403/404) closes before any frame: say so instead of retrying forever in silence.
       if (ev && ev.code === 1006 && !provider.wsconnected && !this.everSynced) this.setState("offline");
@@ -104,30 +86,10 @@ export class Room extends EventTarget {
     this.awareness.on("change", () => this.dispatchEvent(new Event("people")));
   }
 
-  /** Check the server's first sync step 1 on every connection before answering it (see divergedFrom). */
-  guardSync(provider) {
-    const handle = provider.messageHandlers[SYNC];
-    provider.messageHandlers[SYNC] = (encoder, decoder, prov, emitSynced, type) => {
-      if (prov.diverged) return; // this document is being replaced: apply nothing more to it
-      if (!prov.checked) {
-        const peek = decoding.clone(decoder);
-        if (decoding.readVarUint(peek) === syncProtocol.messageYjsSyncStep1) {
-          prov.checked = true;
-          const strangers = divergedFrom(this.doc, decoding.readVarUint8Array(peek), this.ownClients);
-          if (strangers.length) {
-            prov.diverged = true;
-            setTimeout(() => this.reset(), 0);
-            return;
-          }
-        }
-      }
-      handle(encoder, decoder, prov, emitSynced, type);
-    };
-  }
-
   /** Drop this document (its history is not the server's) and start again from the server's. */
   async reset() {
     const old = this.doc;
+    clearInterval(this.provider.keepalive);
     this.provider.destroy();
     this.awareness.destroy();
     if (this.local) await this.local.clearData().catch(() => {});
@@ -175,6 +137,7 @@ export class Room extends EventTarget {
   }
 
   destroy() {
+    if (this.provider) clearInterval(this.provider.keepalive);
     if (this.provider) this.provider.destroy();
     if (this.awareness) this.awareness.destroy();
     if (this.local) this.local.destroy();
