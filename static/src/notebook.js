@@ -110,6 +110,7 @@ class NotebookPage {
     // With collaboration on (multi-user servers) an existing notebook opens in its room: the
     // server holds the document, saves it and writes the outputs (collab/notebookpage.js).
     const shared = await this.sharedMode();
+    const openShared = shared && (await (await import("./collab/notebookpage.js")).sharedNotebookPage(this, shared));
     if (!shared) this.layout();
     await this.feed.start(); // before the load: a change in between is not missed
     this.feed.addEventListener("change", (ev) => this.onDiskChange(ev.detail));
@@ -121,10 +122,7 @@ class NotebookPage {
     } catch (err) {
       toast(`Could not list kernels: ${err.message}`);
     }
-    if (shared) {
-      const { openSharedNotebook } = await import("./collab/notebookpage.js");
-      return openSharedNotebook(this, shared, spec, takeJump(this.path));
-    }
+    if (shared) return openShared(spec, takeJump(this.path));
     let model;
     try {
       model = await contents.get(this.path);

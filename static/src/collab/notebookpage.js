@@ -18,8 +18,11 @@ export async function projectRole(status) {
   }
 }
 
-/** Open page (notebook.js's NotebookPage) on a room: returns once the cells show. */
-export async function openSharedNotebook(page, status, spec, jump) {
+/**
+ * Turn page (notebook.js's NotebookPage) into a room's page: a SharedNotebook, the layout, the
+ * presence. Returns open(spec, jump), which shows the document and starts the kernel.
+ */
+export async function sharedNotebookPage(page, status) {
   const readOnly = (await projectRole(status)) === "viewer";
   const room = new Room({ path: page.path, user: status.user, readOnly });
   const nb = new SharedNotebook(page.cellsEl, page.nb.options, room, { readOnly });
@@ -28,7 +31,6 @@ export async function openSharedNotebook(page, status, spec, jump) {
   Object.assign(window.salvus, { nb, room });
   page.layout();
   document.body.classList.add("shared-file");
-  if (readOnly) document.body.classList.add("read-only");
   const presence = new Presence({ saveState: page.saveState, readOnly });
   document.querySelector("nav.toolbar .spacer").after(presence.el);
   presence.attach(room);
@@ -44,11 +46,14 @@ export async function openSharedNotebook(page, status, spec, jump) {
   });
   nb.addEventListener("trust", () => page.updateTrust());
 
-  const doc = await room.whenReady();
-  nb.bind(doc);
-  document.title = `${page.path.split("/").pop()} · Salvus Local`;
-  page.updateTrust();
-  page.jumpToCell(jump);
-  const meta = notebookJSON(doc).metadata;
-  await page.startKernel(meta && meta.kernelspec, spec);
+  return async (spec, jump) => {
+    const doc = await room.whenReady();
+    nb.bind(doc);
+    document.title = `${page.path.split("/").pop()} · Salvus Local`;
+    page.updateTrust();
+    page.jumpToCell(jump);
+    if (readOnly) return; // a viewer reads: no kernel of theirs in someone else's project
+    const meta = notebookJSON(doc).metadata;
+    await page.startKernel(meta && meta.kernelspec, spec);
+  };
 }

@@ -65,7 +65,7 @@ export class Presence {
       const room = this.room.state;
       let text;
       let key;
-      if (this.readOnly) [key, text] = ["saved", "Read only"];
+      if (this.readOnly) [key, text] = ["saved", ""]; // the top bar says "Read only" (accounts/ui.js)
       else if (room === "offline") [key, text] = ["dirty", "Not saved: offline"];
       else if (state.get("dirty")) [key, text] = ["saving", "Saving…"];
       else [key, text] = ["saved", "All changes saved"];

@@ -40,6 +40,13 @@ export class Room extends EventTarget {
     this.state = "connecting";
     this.everSynced = false;
     this.storeName = `salvus-collab:${location.host}:${projectId()}:${opts.user.name}:${this.path}`;
+    // The browser knows before the socket does (a dead TCP link takes ~30 s to notice): say
+    // "offline" at once, edit on, and sync again as soon as the network is back.
+    window.addEventListener("offline", () => {
+      this.provider.disconnect();
+      this.setState("offline");
+    });
+    window.addEventListener("online", () => this.provider.connect());
     this.setup(new Y.Doc());
   }
 
@@ -52,7 +59,11 @@ export class Room extends EventTarget {
       : Promise.resolve();
     this.makeProvider(doc);
     // The socket opens once the local copy is in: its sync then sends our offline edits too.
-    this.localReady.then(() => doc === this.doc && this.provider.connect());
+    this.localReady.then(() => {
+      if (doc !== this.doc) return;
+      if (navigator.onLine === false) this.setState("offline");
+      else this.provider.connect();
+    });
   }
 
   makeProvider(doc) {
