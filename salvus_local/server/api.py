@@ -31,8 +31,13 @@ def status() -> Response:
 
 
 @bp.get("/api/kernelspecs")
-def kernelspecs() -> Response:
-    """Return every kernel spec and the default."""
+@bp.get("/p/<project_id>/api/kernelspecs")  # a project's Jupyter base URL lists them too (its notebook pages ask there)
+def kernelspecs(project_id: str | None = None) -> Response:
+    """Return every kernel spec and the default (the same for every project; 404 for an unknown one)."""
+    if project_id is not None:
+        from .projects.workspace import project_scope
+
+        project_scope(project_id)
     return jsonify(services().kernels.specs.models())
 
 

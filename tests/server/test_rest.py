@@ -19,6 +19,12 @@ def test_status_shape(server):
     assert set(body["isolation"]) >= {"mode", "ok", "shared_uid"}
 
 
+def test_kernelspecs_under_a_project_base_url(server):
+    pid = server.post("/api/projects", json={"title": "specs"}).json()["id"]
+    assert server.get(f"/p/{pid}/api/kernelspecs").json() == server.get("/api/kernelspecs").json()
+    assert server.get("/p/no-such-project/api/kernelspecs").status_code == 404
+
+
 def test_kernelspecs_shape(server):
     body = server.get("/api/kernelspecs").json()
     assert body["default"] in body["kernelspecs"]

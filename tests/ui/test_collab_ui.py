@@ -153,7 +153,7 @@ def test_two_people_typing_in_one_cell_converge(browser: object, multi: Server, 
     expect(a.locator(".cell").nth(0)).to_have_class(re.compile(r"\bpeer-active\b"))
     # The server saves it (no page PUTs in a room); the page says so.
     wait_for(lambda: saved_sources(owner, home, path)[0] == expected, SYNC_S, "the server to save both people's text")
-    expect(a.locator(".save-state")).to_have_text("All changes saved", timeout=SYNC_S * 1000)
+    expect(a.locator(".save-state")).to_have_text("Saved", timeout=SYNC_S * 1000)
     assert not a.errors and not b.errors, a.errors + b.errors
     a.context.close()
     b.context.close()

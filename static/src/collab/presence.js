@@ -66,9 +66,11 @@ export class Presence {
       let text;
       let key;
       if (this.readOnly) [key, text] = ["saved", ""]; // the top bar says "Read only" (accounts/ui.js)
-      else if (room === "offline") [key, text] = ["dirty", "Not saved: offline"];
+      // Short words: the multi-user top bar is full, and the file name must keep its room.
+      else if (room === "offline") [key, text] = ["dirty", "Offline"];
       else if (state.get("dirty")) [key, text] = ["saving", "Saving…"];
-      else [key, text] = ["saved", "All changes saved"];
+      else [key, text] = ["saved", "Saved"];
+      this.saveState.title = { dirty: "Your edits are kept in this browser and saved once the connection is back", saving: "The server saves everyone's changes about a second after the last one", saved: "Everyone's changes are saved in the file" }[key] || "";
       this.saveState.textContent = text;
       this.saveState.dataset.state = key;
     };
