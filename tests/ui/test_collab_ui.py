@@ -302,6 +302,31 @@ def test_edits_made_offline_merge_when_back_online(browser: object, multi: Serve
     b.context.close()
 
 
+def test_edits_kept_in_a_closed_offline_tab_merge_when_it_opens_again(browser: object, multi: Server, team: dict[str, Any]) -> None:
+    home, owner, editor = team["home"], team["owner"], team["editor"]
+    path = put_notebook(owner, home, [code("kept = 0", "c-kept")])
+    url = f"/p/{home}/notebooks/{path}"
+    a, b = open_as(browser, multi, owner, url), open_as(browser, multi, editor, url)
+    b.context.set_offline(True)
+    expect(b.locator(".collab-indicator")).to_have_attribute("data-state", "offline", timeout=SYNC_S * 1000)
+    type_at(b, 0, "end", "  # typed offline")
+    # Wait until IndexedDB has it (a read after the writes completes after them), then close the tab.
+    b.evaluate("""() => new Promise((done) => {
+        const tx = window.salvus.room.local.db.transaction(["updates"], "readonly");
+        tx.oncomplete = done; tx.objectStore("updates").count(); })""")
+    context = b.context
+    b.close()
+    assert cell_sources(a) == ["kept = 0"]
+    context.set_offline(False)
+    again = context.new_page()  # the same browser, online again, opens the notebook
+    again.goto(multi.url(url))
+    expect(again.locator(".collab-indicator[data-state=live]")).to_be_visible(timeout=SYNC_S * 1000)
+    wait_for(lambda: cell_sources(a) == ["kept = 0  # typed offline"], SYNC_S, f"the offline edit to reach the other page: {cell_sources(a)}")
+    assert cell_sources(again) == ["kept = 0  # typed offline"]
+    a.context.close()
+    context.close()
+
+
 @pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
 def test_two_people_in_a_notebook_fit_the_screen(browser: object, multi: Server, team: dict[str, Any], width: int,
                                                   height: int, tmp_path: Path) -> None:

@@ -47,6 +47,8 @@ export class Room extends EventTarget {
       this.setState("offline");
     });
     window.addEventListener("online", () => this.provider.connect());
+    // Leaving: others see this person go at once, not after the awareness timeout (30 s).
+    window.addEventListener("pagehide", () => this.awareness.setLocalState(null));
     this.setup(new Y.Doc());
   }
 
