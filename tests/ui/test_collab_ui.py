@@ -94,16 +94,17 @@ def code(source: str, cid: str) -> dict[str, Any]:
 
 
 def open_as(browser: object, multi: Server, person: Person, path: str, width: int = 1280, height: int = 800) -> object:
-    """A new browser (context) for person: sign in by password, open path, wait until the room is live."""
+    """A new browser (context) signed in as person, on path, once its room is live.
+
+    The browser gets the person's login cookies (the pair of session and _xsrf the login form set):
+    a test module signs the same people in many times, and the login form's throttle is not under test here.
+    """
     ctx = browser.new_context(viewport={"width": width, "height": height})
+    ctx.add_cookies([{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in person.s.cookies])
     page = ctx.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.goto(multi.url("/login", next=path))
-    page.fill("#username", person.name)
-    page.fill("#password", PASSWORD)
-    page.click("form.password-login button[type=submit]")
-    page.wait_for_url(re.compile(re.escape(path) + r"$"))
+    page.goto(multi.url(path))
     expect(page.locator(".collab-indicator[data-state=live]")).to_be_visible(timeout=SYNC_S * 1000)
     return page
 
@@ -215,7 +216,10 @@ def test_a_viewer_cannot_type_or_change_cells(browser: object, multi: Server, te
 
 def test_a_late_joiner_sees_the_outputs_of_a_running_cell(browser: object, multi: Server, team: dict[str, Any]) -> None:
     home, owner, editor = team["home"], team["owner"], team["editor"]
-    loop = "import time\nfor i in range(60):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.2)"
+    stop = f"stop-{uuid.uuid4().hex[:8]}"
+    # The cell runs until the test writes a file: no race with a slow machine.
+    loop = (f"import os, time\ni = 0\nwhile not os.path.exists({stop!r}):\n    print(f'tick {{i}}', flush=True)\n"
+            "    i += 1\n    time.sleep(0.2)\nprint('done')")
     path = put_notebook(owner, home, [code(loop, "c-loop"), code("", "c-after")])
     url = f"/p/{home}/notebooks/{path}"
     a = open_as(browser, multi, owner, url)
@@ -224,16 +228,21 @@ def test_a_late_joiner_sees_the_outputs_of_a_running_cell(browser: object, multi
     a.keyboard.press("Control+Enter")
     first = a.locator(".cell").nth(0)
     expect(first.locator(".output-area")).to_contain_text("tick 3", timeout=KERNEL_TIMEOUT_MS)
-    # Bob arrives while it runs: he sees what was printed so far, the busy prompt, then the rest live.
+    # Bob arrives while it runs: he sees what was printed so far and the busy prompt, then the rest live.
     b = open_as(browser, multi, editor, url)
     late = b.locator(".cell").nth(0)
     expect(late.locator(".output-area")).to_contain_text("tick 3", timeout=SYNC_S * 1000)
-    expect(late.locator(".prompt")).to_have_text("[*]:")
+    expect(late.locator(".prompt")).to_have_text("[*]:", timeout=SYNC_S * 1000)
     a.context.close()  # the page that ran it leaves: the outputs keep coming (the server writes them)
-    expect(late.locator(".output-area")).to_contain_text("tick 59", timeout=KERNEL_TIMEOUT_MS)
+    seen = len(late.locator(".output-area").inner_text().splitlines())
+    wait_for(lambda: len(late.locator(".output-area").inner_text().splitlines()) > seen + 2, KERNEL_TIMEOUT_MS / 1000,
+             "more ticks after the page that ran the cell closed")
+    r = owner.call("PUT", f"/p/{home}/api/contents/{stop}", json={"type": "file", "format": "text", "content": ""})
+    assert r.status_code in (200, 201), r.text
+    expect(late.locator(".output-area")).to_contain_text("done", timeout=KERNEL_TIMEOUT_MS)
     expect(late.locator(".prompt")).to_have_text(re.compile(r"\[\d+\]:"), timeout=SYNC_S * 1000)
-    text = late.locator(".output-area").inner_text()
-    assert [line for line in text.splitlines() if line.strip()] == [f"tick {i}" for i in range(60)]  # each once
+    lines = [line for line in late.locator(".output-area .output-stream").first.inner_text().splitlines() if line.strip()]
+    assert lines == [f"tick {i}" for i in range(len(lines) - 1)] + ["done"], lines[-3:]  # each once, in order
     b.context.close()
 
 
