@@ -193,8 +193,10 @@ class SessionCgroup:
             except OSError:
                 pass
 
-    def end(self) -> None:
-        """Kill whatever is left in the cgroups and remove them (after the session's leader was reaped)."""
+    def end(self) -> bool:
+        """Kill whatever is left in the cgroups and remove them (after the session's leader was reaped).
+
+        Return True when no process of the session is left."""
         try:
             os.rmdir(self._dirs[0])  # fails (EBUSY) while any process is in it: then there is work to do
         except FileNotFoundError:
@@ -202,6 +204,7 @@ class SessionCgroup:
         except OSError:
             self.kill_all()
         self.remove()
+        return not os.path.exists(self._dirs[0]) or not self.members()
 
 
 def _write(path: str, text: str) -> None:

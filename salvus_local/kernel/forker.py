@@ -327,10 +327,10 @@ class Forker:
                     self.spare.ctl.close()
                     self.spare = None  # died while waiting; the loop forks another
                 continue
-            self._end_leftovers(child)  # whatever the session started dies with it
+            clean = self._end_leftovers(child)  # whatever the session started dies with it
             remove_tree(child.tmp, empty_first=True)
             del self.children[child.kernel_id]
-            record = exit_record(child.kernel_id, status)
+            record = {**exit_record(child.kernel_id, status), "clean": clean}
             self.exited[child.kernel_id] = record
             while len(self.exited) > EXITED_KEPT:
                 self.exited.pop(next(iter(self.exited)))
@@ -338,15 +338,16 @@ class Forker:
                 _reply(w, Verb.EXITED, **record)
                 w.close()
 
-    def _end_leftovers(self, child: Child) -> None:
-        """Kill what a reaped session left: its cgroup, or the orphans re-parented to us."""
+    def _end_leftovers(self, child: Child) -> bool:
+        """Kill what a reaped session left: its cgroup, or the orphans re-parented to us; True when none is left."""
         _killpg(child.pid, signal.SIGKILL)
         if child.cgroup is not None:
-            child.cgroup.end()
-            return
+            return child.cgroup.end()
         known = {*self.by_pid, *([self.spare.pid] if self.spare else [])}
-        for orphan in contain.children_of_self(known):
+        orphans = contain.children_of_self(known)
+        for orphan in orphans:
             contain.kill_tree(orphan, include_self=True)
+        return not orphans or not contain.children_of_self(known)
 
     def shutdown(self) -> None:
         """Stop every session (TERM, then KILL) and close the listeners."""

@@ -50,11 +50,7 @@ def run(code: Any, kernel: str | None, timeout: Any, session: str | None) -> Col
         return s.runner.run_in_kernel(session, code, seconds)
     kind = s.runner.kind(kernel)
     if anonymous:
-        slot, ids = s.anonymous_uids.lease()  # a uid no other live session has
-        try:
-            return s.runner.run_fresh(code, kind, seconds, tight=True, ids=ids)
-        finally:
-            s.anonymous_uids.release(slot)
+        return s.runner.run_anonymous(code, kind, seconds, s.anonymous_uids)  # a uid no other live session has
     return s.runner.run_fresh(code, kind, seconds, ids=requester_ids())
 
 

@@ -4,8 +4,10 @@ A fresh compute-API session of a signed-in user runs as the uid of that user's h
 (single-user: the default project), so it can touch nothing that user could not.  Anonymous
 sessions (embedded cells, anonymous ``/api/v1/execute``) each lease a uid from a pool reserved in
 the project uid range: pseudo-projects ``~anonymous-<n>`` in the same ``project_uids`` table, so
-no real project ever gets one, and no two live sessions share one.  When a lease ends, any process
-still running as that uid is killed before the uid goes back to the pool.
+no real project ever gets one, and no two live sessions share one.  Before a uid is leased again,
+nothing may still run as it: a slot is "clean" when the forker confirmed its last session was
+reaped (its cgroup or subreaper killed what it started); otherwise every process of the uid is
+killed, which needs a scan of /proc.  A slot is unknown (scanned) the first time it is leased.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ class AnonymousUids:
         self.services = services
         self._free = list(range(self.size))
         self._leased: dict[int, tuple[int, int]] = {}  # slot → (uid, gid)
+        self._clean: set[int] = set()  # slots whose uid is known to run nothing (in memory, no /proc scan)
+        self._uids: dict[int, int] = {}  # slot → its uid (assigned once for good)
         self._lock = threading.Lock()
 
     def _allocator(self) -> Any:
@@ -46,15 +50,21 @@ class AnonymousUids:
         with self._lock:
             if not self._free:
                 raise APIError(503, "Too many anonymous sessions are running: try again in a minute")
-            slot = self._free.pop(0)
+            slot = next((n for n in self._free if n in self._clean), self._free[0])
+            self._free.remove(slot)
+            clean = slot in self._clean
+            self._clean.discard(slot)
         try:
             uids = self._allocator()
             if uids is None:  # not root, or one shared uid: namespaces (or nothing) keep sessions apart
                 ids = None
             else:
-                uid = uids.assign(f"{POOL_PREFIX}{slot}")
+                uid = self._uids.get(slot)
+                if uid is None:
+                    uid = self._uids[slot] = uids.assign(f"{POOL_PREFIX}{slot}")
                 ids = (uid, uid)
-                kill_uid(uid)  # nothing of an earlier visitor may still run as it
+                if not clean:
+                    kill_uid(uid)  # nothing of an earlier visitor may still run as it
         except BaseException:
             with self._lock:
                 self._free.append(slot)
@@ -64,13 +74,17 @@ class AnonymousUids:
                 self._leased[slot] = ids
         return slot, ids
 
-    def release(self, slot: int) -> None:
-        """End a lease (after its session ended): kill what still runs as its uid, free the slot."""
+    def release(self, slot: int, reaped: bool = False) -> None:
+        """End a lease after its session ended; ``reaped``: the forker confirmed it and all it started are gone.
+
+        Without that confirmation every process still running as the uid is killed now (a /proc scan)."""
         with self._lock:
             ids = self._leased.pop(slot, None)
-        if ids is not None:
+        if ids is not None and not reaped:
             kill_uid(ids[0])
         with self._lock:
+            if ids is not None:
+                self._clean.add(slot)
             if slot not in self._free:
                 self._free.append(slot)
 

@@ -21,6 +21,7 @@ from ..errors import APIError
 from ..kernels.forker_client import ForkerError, RunEnded
 from ..kernels.manager import KernelManager, KernelUnavailable, namespace_view, project_umask
 from .collect import Collector
+from .identity import AnonymousUids
 
 KINDS = ("sage", "python")
 RUN_SLACK = 4.0  # seconds past a run's timeout before the web server stops waiting for the forker
@@ -99,11 +100,25 @@ class Runner:
                 "fsize_mb": c.fsize_limit if not tight else 16, "nofile": c.nofile_limit,
                 "idle_timeout": 0, "max_lifetime": int(timeout) + 5, "output_limit": c.output_limit}
 
+    def run_anonymous(self, code: str, kind: str, timeout: float, pool: AnonymousUids) -> Collector:
+        """Run code for an anonymous caller, as a uid of the anonymous pool that no other live session has.
+
+        The slot goes back clean (no scan of /proc) when the forker confirms the run was reaped: by then
+        its cgroup, or its subreaper, has killed everything the run started."""
+        slot, ids = pool.lease()
+        reaped: list[str] = []
+        try:
+            return self.run_fresh(code, kind, timeout, tight=True, ids=ids, reaped=reaped if ids else None)
+        finally:
+            pool.release(slot, reaped=bool(reaped))
+
     def run_fresh(self, code: str, kind: str, timeout: float, tight: bool = False,
-                  ids: tuple[int, int] | None = None) -> Collector:
+                  ids: tuple[int, int] | None = None, reaped: list[str] | None = None) -> Collector:
         """Run code in a new forked session that ends with the request; return its Collector.
 
-        ``ids``: the (uid, gid) it runs as on a root server (the requester's, see identity.py)."""
+        ``ids``: the (uid, gid) it runs as on a root server (the requester's, see identity.py).
+        ``reaped``: when given, wait until the forker has reaped the run and append its kernel id when
+        nothing the run started is left (the exit record's ``clean``)."""
         forker = self.kernels.forkers[kind]
         kernel_id = "api-" + uuid.uuid4().hex
         if self.kernels.uid is None:
@@ -115,7 +130,14 @@ class Runner:
         if ids is not None:
             os.chown(cwd, *ids)
         try:
-            return self._run_fresh(forker, kernel_id, cwd, code, timeout, tight, ids)
+            collector = self._run_fresh(forker, kernel_id, cwd, code, timeout, tight, ids)
+            if reaped is not None:
+                try:
+                    if forker.wait(kernel_id, timeout=RUN_SLACK + 30).get("clean"):
+                        reaped.append(kernel_id)
+                except ForkerError:
+                    pass  # not confirmed: the pool scans for leftovers instead
+            return collector
         finally:
             try:
                 os.rmdir(cwd)  # the usual case: the code left no file

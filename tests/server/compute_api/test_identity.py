@@ -142,3 +142,13 @@ def _uid_of(pid: str) -> int | None:
         return os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
+
+
+def test_an_anonymous_run_leaves_nothing_running_as_its_uid(multi: Server) -> None:
+    code = "import os, subprocess\np = subprocess.Popen(['setsid', 'sleep', '300'])\nprint(os.getuid(), p.pid)"
+    r = multi.post("/api/v1/execute", json={"code": code}, auth=False, headers={"Origin": ORIGIN})
+    assert r.status_code == 200 and r.json()["status"] == "ok", r.text
+    uid, pid = (int(x) for x in r.json()["stdout"].split())
+    # the reply came after the forker reaped the run: its uid goes back to the pool with nothing left
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _uid_of(p) == uid]
+    assert _uid_of(str(pid)) is None
