@@ -159,7 +159,20 @@ def session_env(tmp: str, uid: int | None) -> dict[str, str]:
     if uid is not None and os.geteuid() == 0:
         # The server's HOME is not the session's: keep dot-files of Sage/IPython private and writable.
         env.update({"HOME": tmp, "DOT_SAGE": os.path.join(tmp, ".sage"), "IPYTHONDIR": os.path.join(tmp, ".ipython")})
+        # Not root's name: getpass.getuser() and prompts read these before asking the passwd file.
+        name = account_name(uid)
+        env.update({"USER": name, "LOGNAME": name})
     return env
+
+
+def account_name(uid: int) -> str:
+    """The user name of uid: its passwd entry, else ``salvus-<uid>`` (project uids have no entry)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (KeyError, ImportError):
+        return f"salvus-{uid}"
 
 
 def blocked_path(uid: int, gid: int, paths: list[str]) -> str | None:

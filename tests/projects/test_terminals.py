@@ -79,3 +79,36 @@ def test_project_terminal_starts_in_project(server: Server, api: Client) -> None
     assert api.post("/api/terminals", json={"cwd": "../"}).status_code == 400
     assert api.post("/api/terminals", json={"cwd": "nope"}).status_code == 400
     api.delete(f"/api/terminals/{name}")
+
+
+def test_each_terminal_has_its_own_tmpdir_home_and_user_name(start_server) -> None:
+    import os
+    import stat
+    from pathlib import Path
+
+    from tests.conftest import wait_for
+
+    server = start_server(*SERVER_ARGS)
+    client = Client(server)
+    names = [client.post("/api/terminals").json()["name"] for _ in range(2)]
+    seen = []
+    for name in names:
+        ws = connect(server, name)
+        ws.send(json.dumps(["stdin", "echo \"T=$TMPDIR H=$HOME U=$USER L=$LOGNAME E=end\"; "
+                                     "echo \"P=${PS1@P}=P\"; echo done-$((40+2))\r"]))
+        out = read_until(ws, "done-42")
+        line = next(x for x in out.splitlines() if x.startswith("T=") and "E=end" in x)
+        fields = dict(part.split("=", 1) for part in line.split()[:4])
+        tmp = Path(fields["T"])
+        st = tmp.stat()
+        assert stat.S_IMODE(st.st_mode) == 0o700 and tmp.is_dir()
+        if os.geteuid() == 0:  # sessions run as another uid: HOME and names are the session's, not root's
+            assert st.st_uid != 0 and fields["H"] == str(tmp)
+            assert fields["U"] == fields["L"] and fields["U"] not in ("", "root")
+            assert "I have no name!" not in out and f"P={fields['U']}@" in out
+        seen.append(tmp)
+        ws.close()
+    assert seen[0] != seen[1]  # per terminal, like a kernel's
+    for name in names:
+        assert client.delete(f"/api/terminals/{name}").status_code == 204
+    wait_for(lambda: not any(p.exists() for p in seen), what="the terminals' temp dirs to be removed")

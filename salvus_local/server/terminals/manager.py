@@ -18,6 +18,7 @@ import signal
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -26,12 +27,19 @@ from typing import Any
 
 from salvus_local.config import Config
 from salvus_local.kernel import contain
+from salvus_local.kernel.limits import remove_tree, session_env
 from salvus_local.kernel.namespace import unshare_command
 from salvus_local.server.kernels.manager import namespace_view, project_umask
 from salvus_local.store.errors import NotFound
 
 SCROLLBACK = 64 * 1024  # characters replayed to a newly attached client
 PACKAGE_PARENT = str(Path(__file__).resolve().parents[3])
+
+
+# The HOME of a root server's terminal is its fresh temp dir: bash reads /etc/bash.bashrc, then this.
+BASHRC = """# Written by salvus-local. This uid has no entry in /etc/passwd, so the prompt shows $USER instead.
+PS1="${PS1//\\\\u/$USER}"
+"""
 
 
 def user_shell(config: Config) -> str:
@@ -46,9 +54,10 @@ class Terminal:
     """One pty and its shell; clients are websockets with a thread-safe ``send``."""
 
     def __init__(self, name: str, project_id: str, cwd: Path, argv: list[str], env: dict[str, str],
-                 cgroup: contain.SessionCgroup | None = None) -> None:
+                 cgroup: contain.SessionCgroup | None = None, tmp: str | None = None) -> None:
         self.name, self.project_id, self.cwd = name, project_id, cwd
         self.cgroup = cgroup
+        self.tmp = tmp  # its private TMPDIR (and HOME as root), removed when it ends
         self.fd, slave = os.openpty()
         self.set_size(24, 80)
         try:
@@ -164,6 +173,7 @@ class Terminal:
             pass
         if self.cgroup is not None:
             self.cgroup.remove()
+        remove_tree(self.tmp)
         try:
             os.close(self.fd)
         except OSError:
@@ -204,11 +214,31 @@ class TerminalManager:
             return [*prefix, *sandbox, "--", user_shell(c)]
         return [*sandbox, "--", user_shell(c)]
 
-    def env(self, cwd: Path) -> dict[str, str]:
-        """The shell's environment: ours minus salvus secrets, plus TERM and PWD."""
+    def env(self, cwd: Path, tmp: str | None = None, uid: int | None = None) -> dict[str, str]:
+        """The shell's environment: ours minus salvus secrets, plus TERM, PWD and (with tmp) a session's
+        TMPDIR, HOME, USER and LOGNAME as a kernel of the same uid gets them (kernel/limits.session_env)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("SALVUS_LOCAL_")}
         env.update(TERM="xterm-256color", PWD=str(cwd), COLORTERM="truecolor")
+        if tmp is not None:
+            env.update(session_env(tmp, uid))
         return env
+
+    def private_tmp(self, ids: tuple[int, int] | None, isolated: bool) -> tuple[str | None, int | None]:
+        """Make a terminal's private temp dir (0700, its uid's); return (path, uid).
+
+        None when the terminal runs in namespaces (its /tmp is private already, and a host path would
+        not show there).  As root it is also the shell's HOME: a ``.bashrc`` in it puts $USER where
+        bash's ``\\u`` would say "I have no name!" (project uids have no passwd entry)."""
+        if isolated:
+            return None, None
+        uid, gid = (ids or (self.config.kernel_uid, self.config.kernel_gid)) if os.geteuid() == 0 else (None, None)
+        tmp = tempfile.mkdtemp(prefix="salvus-terminal-")  # root's and 0700 until handed over below
+        if uid is not None:
+            with open(os.path.join(tmp, ".bashrc"), "w", encoding="utf-8") as f:
+                f.write(BASHRC)
+            os.chown(os.path.join(tmp, ".bashrc"), uid, gid)
+            os.chown(tmp, uid, gid)
+        return tmp, uid
 
     def create(self, project_id: str, cwd: Path, ids: tuple[int, int] | None = None,
                project_root: Path | None = None) -> Terminal:
@@ -217,11 +247,15 @@ class TerminalManager:
             self._counter += 1
             name = str(self._counter)
         cgroup = contain.SessionCgroup.create(f"t{name}", 0, scope=self.scope)
+        tmp = None
         try:
-            term = Terminal(name, project_id, cwd, self.argv(cwd, cgroup, ids, project_root), self.env(cwd), cgroup)
+            argv = self.argv(cwd, cgroup, ids, project_root)
+            tmp, uid = self.private_tmp(ids, isolated="--isolate" in argv)
+            term = Terminal(name, project_id, cwd, argv, self.env(cwd, tmp, uid), cgroup, tmp)
         except BaseException:
             if cgroup is not None:
                 cgroup.remove()
+            remove_tree(tmp)
             raise
         with self._lock:
             self.terminals[name] = term
