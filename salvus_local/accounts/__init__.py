@@ -103,6 +103,18 @@ class Accounts:
         return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(6))
 
     # Home projects: what ``/api/...`` and ``/`` mean for a user in multi-user mode
+    def home_owners(self) -> dict[str, str]:
+        """Map each home project id to its user's name (the first admin's home is ``default``)."""
+        from salvus_local.store.projects import DEFAULT_ID
+
+        homes = {r["home_project"]: r["name"] for r in self.store.query(
+            "select home_project, name from users where home_project is not null and deleted is null")}
+        first = self.first_admin_id()
+        if first is not None:
+            homes[DEFAULT_ID] = next((r["name"] for r in self.store.query(
+                "select name from users where id = ?", (first,))), "admin")
+        return homes
+
     def home_project(self, user: dict[str, Any], projects: Any) -> str:
         """Return the id of user's home project, creating it on first use (the first admin's is ``default``)."""
         from salvus_local.store.errors import NotFound

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 import time
 from typing import Any
 
@@ -36,6 +37,8 @@ class Users:
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._seen: dict[int, float] = {}  # user id → when last_seen was last written (in memory)
+        self._seen_lock = threading.Lock()
 
     # Reading
     def find(self, name: str) -> dict[str, Any] | None:
@@ -123,10 +126,15 @@ class Users:
                 db["users"].update(user["id"], {"password_hash": new_hash})
         return user
 
-    def seen(self, user_id: int) -> None:
-        """Record that a user was active now."""
+    def seen(self, user_id: int, every: float = 60.0) -> None:
+        """Record that a user was active now: at most one write per ``every`` seconds and user."""
+        now = time.time()
+        with self._seen_lock:
+            if now - self._seen.get(user_id, 0.0) < every:
+                return
+            self._seen[user_id] = now
         with self.store.write() as db:
-            db["users"].update(user_id, {"last_seen": time.time()})
+            db.execute("update users set last_seen = ? where id = ?", (now, user_id))
 
     def remove(self, name: str) -> dict[str, Any]:
         """Remove a user: their login sessions and tokens go; their projects stay, archived (owner kept)."""

@@ -169,10 +169,14 @@ class Auth:
         """Work out who sends req (see module docstring); an Identity without user when nobody."""
         token = request_token(req)
         if token and self.token_ok(token):
-            return Identity(self.console_user(), "token")
+            user = self.console_user()
+            if self.multi_user:
+                self.accounts.users.seen(user["id"])  # throttled; cookie logins are recorded by sessions.lookup
+            return Identity(user, "token")
         if token and self.multi_user:
             found = self.accounts.tokens.verify(token)
             if found:
+                self.accounts.users.seen(found[1]["id"])
                 return Identity(found[1], "apitoken", scope=found[0]["scope"], token_id=found[0]["id"])
         cookie = req.cookies.get(self.cookie_name)
         if not self.multi_user:

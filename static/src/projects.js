@@ -102,7 +102,7 @@ class ProjectsPage {
             p.archived
               ? btn("Unarchive", "Show it in the project list again", () => this.act(projects.update(p.id, { archived: false }), `${p.title} is back in the list`), "tool unarchive-project")
               : btn("Archive", "Hide it from the list (nothing is deleted)", () => this.act(projects.update(p.id, { archived: true }), `Archived ${p.title}`), "tool archive-project"),
-            p.id === "default" ? null : btn("Delete", "Move to the trash (restorable)", () => this.remove(p), "tool delete-project"),
+            p.id === "default" || p.home ? null : btn("Delete", "Move to the trash (restorable)", () => this.remove(p), "tool delete-project"),
             share,
           ];
     const shared = p.role && p.role !== "owner"

@@ -191,3 +191,16 @@ def test_every_default_project_route_is_the_home_project(multi, alice_setup):
     assert bob.post("/api/worksheets/import", json={"path": "mine.sagews"}).status_code == 201
     assert bob.get("/api/contents/mine.ipynb").status_code == 200
     assert multi.get("/api/contents/mine.ipynb").status_code == 404  # not in the default project
+
+
+def test_a_home_project_cannot_be_deleted_and_shows_no_delete(multi):
+    carol = make_user(multi, prefix="carol")
+    home = carol.home()
+    other = carol.post("/api/projects", json={"title": "scratch"}).json()["id"]
+    listed = {p["id"]: p for p in carol.get("/api/projects").json()}
+    assert listed[home]["home"] is True and listed[other]["home"] is False  # the client hides Delete on home
+    r = carol.delete(f"/api/projects/{home}")
+    assert r.status_code == 409 and "home project" in r.json()["message"], r.text
+    assert multi.delete(f"/api/projects/{home}").status_code == 409  # an admin neither
+    assert carol.get(f"/api/projects/{home}").status_code == 200  # still there
+    assert carol.delete(f"/api/projects/{other}").status_code == 204  # other projects still can be

@@ -277,3 +277,19 @@ def test_api_tokens_scopes_expiry_revocation(multi):
     requests.get(multi.url(f"/api/me?token={api_token}x"), timeout=DEFAULT_TIMEOUT)
     log = multi.log()
     assert api_token not in log and sync not in log and expiring["token"] not in log and multi.token not in log
+
+
+def test_requests_with_an_api_token_update_last_seen(multi):
+    person = make_user(multi)
+    api_token = person.post("/api/tokens", json={"scope": "api", "note": "script"}).json()["token"]
+
+    def last_seen() -> float:
+        rows = multi.get("/api/users").json()["users"]
+        value = next(u["last_seen"] for u in rows if u["name"] == person.name)
+        return 0.0 if value is None else float(value)
+
+    before = time.time()
+    r = requests.get(multi.url("/api/contents"), headers={"Authorization": f"token {api_token}"},
+                     timeout=DEFAULT_TIMEOUT)
+    assert r.status_code == 200
+    assert last_seen() >= before - 1  # written by that request (a cookie login alone leaves it older)

@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app, g
 
 from salvus_local.accounts.errors import Forbidden
+from salvus_local.store.errors import Conflict
 
 _NETWORK_URL = re.compile(r"^(?:https?|git|ssh)://[^/\s]+/\S*$|^[\w.-]+@[\w.-]+:[^\s]+$")
 
@@ -28,6 +29,7 @@ def annotate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**r, "owner": "owner", "role": "owner"} for r in rows]
     acc, user = auth.accounts, g.identity.user
     roles = acc.members.roles(user)
+    homes = acc.home_owners()
     names = {u["id"]: u["name"] for u in acc.store.query("select id, name from users")}
     first = acc.first_admin_id()
     out = []
@@ -36,8 +38,19 @@ def annotate(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         owner_id = row.get("owner_id") if row.get("owner_id") is not None else first
         role = "owner" if owner_id == user["id"] else (roles or {}).get(row["id"], "admin")
-        out.append({**row, "owner": names.get(owner_id), "role": role})
+        out.append({**row, "owner": names.get(owner_id), "role": role, "home": row["id"] in homes})
     return out
+
+
+def check_delete(project_id: str) -> None:
+    """409 when the project is someone's home project (it holds their scratchpad and ``/api/...``)."""
+    auth = _auth()
+    if not auth.multi_user:
+        return
+    owner = auth.accounts.home_owners().get(project_id)
+    if owner is not None:
+        raise Conflict(f"This is {owner}'s home project and cannot be deleted; archive it, "
+                       "or remove the user (their projects are then archived)")
 
 
 def check_create(body: dict[str, Any]) -> None:

@@ -36,7 +36,7 @@ def project_model(row: dict[str, Any], script_root: str | None = None) -> dict[s
     return {"id": row["id"], "title": row["title"], "path": row["path"], "in_place": bool(row["in_place"]),
             "origin": row["origin"], "created": _iso(row["created"]), "last_opened": _iso(row["last_opened"]),
             "archived": bool(row["archived"]), "deleted": _iso(row["deleted"]),
-            "url": f"{script_root}/p/{row['id']}/", **{k: row[k] for k in ("owner", "role") if k in row}}
+            "url": f"{script_root}/p/{row['id']}/", **{k: row[k] for k in ("owner", "role", "home") if k in row}}
 
 
 def _jobs() -> Any:
@@ -100,7 +100,8 @@ def patch_project(project_id: str) -> Response:
 
 
 def delete_project(project_id: str) -> Response:
-    """Move a project to the trash (204); restore with POST .../restore."""
+    """Move a project to the trash (204); restore with POST .../restore. A home project: 409."""
+    projects_access.check_delete(project_id)
     ws = workspace()
     ws.projects.delete(project_id)
     ws.forget(project_id)
