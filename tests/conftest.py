@@ -91,7 +91,29 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Server:
+class HttpVerbs:
+    """``get``/``post``/``put``/``patch``/``delete`` over the class's own ``request(method, path, **kw)``."""
+
+    def request(self, method: str, path: str, **kw: Any) -> requests.Response:
+        raise NotImplementedError
+
+    def get(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> requests.Response:
+        return self.request("DELETE", path, **kw)
+
+
+class Server(HttpVerbs):
     """A running ``salvus-local`` subprocess and helpers to talk to it."""
 
     def __init__(self, *args: str, token: str | None = None, port: int = 0, data_dir: str | Path | None = None,
@@ -157,21 +179,6 @@ class Server:
         kw.setdefault("timeout", DEFAULT_TIMEOUT)
         kw.setdefault("allow_redirects", False)
         return requests.request(method, self.url(path), headers=headers, **kw)
-
-    def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("DELETE", path, **kw)
 
     def browser(self) -> requests.Session:
         """Return a session logged in by cookie (like a browser after opening the URL) that sends X-XSRFToken."""

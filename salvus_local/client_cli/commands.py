@@ -6,14 +6,19 @@ Exit codes: 0 success, 1 the code raised an error, 2 bad input or no server (one
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from salvus_local.config import default_data_dir
 
 from .connect import ClientError, connect
+
+if TYPE_CHECKING:
+    from .session import RemoteKernel
 
 KERNEL_HELP = "Kernel: sage, python (or a kernel spec name); default from the file's kind or the server."
 SERVER_HELP = ("URL of a running salvus-local (token from $SALVUS_LOCAL_TOKEN); default: the server of the data "
@@ -39,16 +44,17 @@ def _kernel_for(path: Path, nb: Any, kernel: str | None) -> str | None:
     return {".py": "python", ".sage": "sage"}.get(path.suffix)
 
 
-def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code: str) -> int:
-    """Run one piece of code with streamed output; return the exit code."""
-    from .session import RemoteKernel, print_output  # lazy: every salvus-local command imports this module
+@contextmanager
+def _remote_kernel(server: str | None, data_dir: str | None, kernel: str | None) -> Iterator[RemoteKernel]:
+    """A new kernel on the server for the with-block, shut down and disconnected after; ClientError → UsageProblem."""
+    from .session import RemoteKernel  # lazy: every salvus-local command imports this module
 
     conn = None
     try:
         conn = connect(server, _data_dir(data_dir))
         remote = RemoteKernel(conn, kernel)
         try:
-            reply = remote.execute(code, print_output)
+            yield remote
         finally:
             remote.shutdown()
     except ClientError as exc:
@@ -56,6 +62,14 @@ def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code
     finally:
         if conn is not None:
             conn.close()
+
+
+def _run_code(server: str | None, data_dir: str | None, kernel: str | None, code: str) -> int:
+    """Run one piece of code with streamed output; return the exit code."""
+    from .session import print_output
+
+    with _remote_kernel(server, data_dir, kernel) as remote:
+        reply = remote.execute(code, print_output)
     return 0 if reply.get("status") == "ok" else 1
 
 
@@ -63,40 +77,29 @@ def _run_notebook(server: str | None, data_dir: str | None, kernel: str | None, 
     """Run every code cell in order (stopping at the first error); write the executed notebook."""
     import nbformat  # imported here: it costs seconds, and every salvus-local command imports this module
 
-    from .session import RemoteKernel, print_output
+    from .session import print_output
 
     try:
         nb = nbformat.read(path, as_version=4)
     except (OSError, ValueError) as exc:
         raise UsageProblem(f"{path} is not a readable notebook: {exc}") from None
-    conn = None
     failed = False
-    try:
-        conn = connect(server, _data_dir(data_dir))
-        remote = RemoteKernel(conn, _kernel_for(path, nb, kernel))
-        try:
-            for cell in nb.cells:
-                if cell.cell_type != "code" or not cell.source.strip():
-                    continue
-                outputs: list[dict[str, Any]] = []
+    with _remote_kernel(server, data_dir, _kernel_for(path, nb, kernel)) as remote:
+        for cell in nb.cells:
+            if cell.cell_type != "code" or not cell.source.strip():
+                continue
+            outputs: list[dict[str, Any]] = []
 
-                def keep(out: dict[str, Any], outputs: list[dict[str, Any]] = outputs) -> None:
-                    print_output(out)
-                    outputs.append(out)
+            def keep(out: dict[str, Any], outputs: list[dict[str, Any]] = outputs) -> None:
+                print_output(out)
+                outputs.append(out)
 
-                reply = remote.execute(cell.source, keep)
-                cell.outputs = [nbformat.from_dict(o) for o in outputs]
-                cell.execution_count = reply.get("execution_count")
-                if reply.get("status") != "ok":
-                    failed = True
-                    break
-        finally:
-            remote.shutdown()
-    except ClientError as exc:
-        raise UsageProblem(str(exc)) from None
-    finally:
-        if conn is not None:
-            conn.close()
+            reply = remote.execute(cell.source, keep)
+            cell.outputs = [nbformat.from_dict(o) for o in outputs]
+            cell.execution_count = reply.get("execution_count")
+            if reply.get("status") != "ok":
+                failed = True
+                break
     tmp = output.with_name(output.name + ".tmp")
     nbformat.write(nb, tmp)
     os.replace(tmp, output)  # atomic: never a half-written notebook

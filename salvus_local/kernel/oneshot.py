@@ -21,7 +21,6 @@ from __future__ import annotations
 import builtins
 import ctypes
 import getpass
-import io
 import os
 import signal
 import time
@@ -33,33 +32,18 @@ from .child import CPULimitExceeded, _interrupt_handler, _reseed, isolate
 from .limits import Limits
 from .preload import Preloaded
 from .session import _size, normalize_data
+from .streams import SessionText
 
 RUN_GRACE = 2.0  # seconds the forker waits after the interrupt at the deadline before it SIGKILLs a run
 INTERRUPTED = ("KeyboardInterrupt", "SignalError", "AlarmInterrupt")  # how an interrupted cell ends
 
 
-class FdText(io.TextIOBase):
+class FdText(SessionText):
     """``sys.stdout``/``sys.stderr`` of a run: UTF-8 written straight to fd 1/2, up to a byte cap."""
 
     def __init__(self, name: str, fd: int, cap: int) -> None:
         super().__init__()
         self.name, self.fd, self.cap = name, fd, cap
-
-    @property
-    def encoding(self) -> str:  # type: ignore[override]
-        return "utf-8"
-
-    def writable(self) -> bool:
-        """Writable."""
-        return True
-
-    def isatty(self) -> bool:
-        """Not a terminal."""
-        return False
-
-    def fileno(self) -> int:
-        """The descriptor (so ``subprocess.run(stdout=sys.stdout)`` works)."""
-        return self.fd
 
     def write(self, text: str) -> int:  # type: ignore[override]
         """Append text after whatever C code wrote; silently dropped past the cap (the reply says so)."""

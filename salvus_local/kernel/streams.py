@@ -20,19 +20,10 @@ FLUSH_INTERVAL = 0.05   # seconds output may wait to be batched
 MAX_BUFFER = 64 * 1024  # flush at once when this much text is pending
 
 
-class OutStream(io.TextIOBase):
-    """A text stream that forwards writes as Jupyter ``stream`` messages."""
+class SessionText(io.TextIOBase):
+    """What ``sys.stdout``/``sys.stderr`` of a session answer about themselves (UTF-8, writable, no tty)."""
 
-    def __init__(self, name: str, emit: Callable[[str, str], None], lock: threading.RLock) -> None:
-        super().__init__()
-        self.name = name
-        self._emit = emit
-        self._lock = lock
-        self._buf: list[str] = []
-        self._size = 0
-        self._last = 0.0
-        self._wake = threading.Event()
-        self.before_write: Callable[[], None] = lambda: None  # drains captured fds (set by the session)
+    name = "stdout"
 
     @property
     def encoding(self) -> str:  # type: ignore[override]
@@ -49,6 +40,21 @@ class OutStream(io.TextIOBase):
     def fileno(self) -> int:
         """The captured descriptor, so subprocess(stdout=sys.stdout) works."""
         return 1 if self.name == "stdout" else 2
+
+
+class OutStream(SessionText):
+    """A text stream that forwards writes as Jupyter ``stream`` messages."""
+
+    def __init__(self, name: str, emit: Callable[[str, str], None], lock: threading.RLock) -> None:
+        super().__init__()
+        self.name = name
+        self._emit = emit
+        self._lock = lock
+        self._buf: list[str] = []
+        self._size = 0
+        self._last = 0.0
+        self._wake = threading.Event()
+        self.before_write: Callable[[], None] = lambda: None  # drains captured fds (set by the session)
 
     def write(self, text: str) -> int:  # type: ignore[override]
         """Buffer text after what C code wrote before it; flush now or soon."""

@@ -15,7 +15,7 @@ import pytest
 import requests
 import websocket
 
-from tests.conftest import DEFAULT_TIMEOUT, Server
+from tests.conftest import DEFAULT_TIMEOUT, HttpVerbs, Server
 
 PYTHON_ONLY = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python"}
 PASSWORD = "correct horse 42"
@@ -27,7 +27,7 @@ def unique(prefix: str) -> str:
     return f"{prefix}{next(_counter)}x{uuid.uuid4().hex[:4]}"
 
 
-class Person:
+class Person(HttpVerbs):
     """One browser: a cookie jar, signed in as a user."""
 
     def __init__(self, srv: Server, name: str, password: str = PASSWORD) -> None:
@@ -50,21 +50,6 @@ class Person:
         kw.setdefault("timeout", DEFAULT_TIMEOUT)
         kw.setdefault("allow_redirects", False)
         return self.s.request(method, self.srv.url(path), headers=headers, **kw)
-
-    def get(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("GET", path, **kw)
-
-    def post(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("POST", path, **kw)
-
-    def put(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("PUT", path, **kw)
-
-    def patch(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("PATCH", path, **kw)
-
-    def delete(self, path: str, **kw: Any) -> requests.Response:
-        return self.request("DELETE", path, **kw)
 
     def cookie_header(self) -> str:
         """The Cookie header this browser would send."""
