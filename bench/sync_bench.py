@@ -119,9 +119,10 @@ def main() -> None:
             q = timed(lambda: run(["git", "pull", "-q", "--ff-only"], env, gb))
             assert (gb / "d0" / "f1.txt").read_text() == f"git change {i}\n"
             push_g.append(p), pull_g.append(q), trip_g.append(p + q)
+            # Untimed: every copy takes in the other side's change before the next round.
             run(["git", "pull", "-q", "--ff-only"], env, ga)
             sync_cli(work / "sa", "pull", "-p", str(sa_root))
-            sync_cli(work / "sb", "push", "-p", str(sb_root))
+            sync_cli(work / "sb", "pull", "-p", str(sb_root))
         med = statistics.median
         rows["push of one changed file"] = (med(push_s), med(push_g))
         rows["pull of one changed file"] = (med(pull_s), med(pull_g))
