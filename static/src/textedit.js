@@ -123,7 +123,8 @@ class EditorPage {
     clearTimeout(this.dirtyTimer);
     this.dirtyTimer = setTimeout(() => {
       if (this.state === "conflict" || this.state === "saving") return;
-      this.setState(this.dirty() ? "dirty" : this.base.exists ? "saved" : "new");
+      const next = this.dirty() ? "dirty" : this.base.exists ? "saved" : "new";
+      if (next !== this.state) this.setState(next); // keeps a note such as "Reloaded from disk"
     }, 120);
   }
 
