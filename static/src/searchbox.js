@@ -46,7 +46,8 @@ export class SearchBox {
     this.input = h("input", {
       type: "search",
       class: "search-input",
-      placeholder: "Search work and chat  /",
+      placeholder: "Search  /",
+      title: "Search past computations and chat messages (press / to focus)",
       "aria-label": "Search past computations and chat messages in all projects",
       autocomplete: "off",
       spellcheck: false,
