@@ -25,7 +25,7 @@ from salvus_local.store.errors import StoreError
 from ..compute_api.runner import execute_request
 from ..kernels.forker_client import ForkerError
 from ..kernels.kernel import frame_to_msg, msg_to_frame
-from ..kernels.manager import KernelManager, namespace_view
+from ..kernels.manager import KernelManager, namespace_view, project_umask
 
 
 class Unavailable(StoreError):
@@ -83,6 +83,8 @@ class CellExecutor:
                   "max_lifetime": int(total) + 10, "output_limit": c.output_limit, "uid_nproc": c.uid_nproc_limit}
         start = {"kernel_id": kernel_id, "cwd": cwd, "env": {"SALVUS_KERNEL_ID": kernel_id}, "limits": limits,
                  "uid": ids[0] if ids else None, "gid": ids[1] if ids else None,
+                 # As root /tmp is shared: what the student's code leaves there must not be readable by other uids
+                 "umask": project_umask(c) if ids else None,
                  "isolate": namespace_view(c, cwd)}
         forker = self.kernels.forkers[kind]
         try:
