@@ -14,7 +14,7 @@ from typing import Any
 from . import grading
 from .student_version import language, student_notebook
 
-Run = Callable[[str, list[str], dict[str, bytes], "tuple[int, int] | None"], list[grading.CellRun]]
+Run = Callable[[str, list[str], dict[str, bytes], "tuple[int, int] | None", "list[bool]"], list[grading.CellRun]]
 
 
 def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], student: dict[str, Any],
@@ -34,6 +34,7 @@ def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], 
     ids = files.run_as(student["project_id"])
     rows: list[dict[str, Any]] = []
     warnings: list[str] = []
+    tampered = False
     for rel, data in sorted(source.items()):
         src = grading.read_nb(data) if rel.endswith(".ipynb") else None
         if src is None or not any(grading.kind_of(c) for c in src.cells):
@@ -47,7 +48,14 @@ def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], 
         merged, notes = grading.merge(src, submitted)
         warnings += [f"{rel}: {n}" for n in notes]
         code_cells = [c for c in merged.cells if c.cell_type == "code"]
-        runs = run(language(src), [c.source for c in code_cells], dict(others), ids)
+        tests = [grading.kind_of(c) == grading.KIND_AUTO for c in code_cells]
+        runs = run(language(src), [c.source for c in code_cells], dict(others), ids, tests)
+        changed = list(dict.fromkeys(x for r in runs for x in r.tampered))
+        if changed:
+            tampered = True
+            warnings.append(f"{rel}: tampered: the student's code changed the grading machinery "
+                            f"({', '.join(changed[:6])}); it was put back before each test cell, but check this "
+                            "submission by hand")
         for cell, result in zip(code_cells, runs):
             cell.outputs = [nbformat.from_dict(o) for o in result.outputs]
             cell.execution_count = result.execution_count
@@ -58,4 +66,5 @@ def autograde(courses: Any, course: dict[str, Any], assignment: dict[str, Any], 
     db.update_submission(aid, uid, state="graded", score=got, max_score=top, needs_manual=int(needs),
                          warnings=warnings, graded_at=time.time(),
                          message="needs manual grading" if needs else "")
-    return "ok", f"{got:g} / {top:g}" + (f"; {len(warnings)} warning(s)" if warnings else "")
+    return "ok", f"{got:g} / {top:g}" + ("; tampered" if tampered else "") + (
+        f"; {len(warnings)} warning(s)" if warnings else "")

@@ -24,6 +24,7 @@ class CellRun:
     outputs: list[dict[str, Any]] = field(default_factory=list)
     error: bool = False
     execution_count: int | None = None
+    tampered: list[str] = field(default_factory=list)  # grading machinery found changed before this (test) cell
 
 
 def read_nb(data: bytes | None) -> Any:

@@ -1,4 +1,5 @@
-"""Autograding against a student's hostile code: what it writes to the shared /tmp is private to its grading uid."""
+"""Autograding against a student's hostile code: hooks cannot pass the tests (and are flagged), and what it writes to
+the shared /tmp is private to its grading uid."""
 
 from __future__ import annotations
 
@@ -34,3 +35,42 @@ def test_files_left_in_tmp_by_graded_code_are_not_readable_by_others(multi: Serv
             assert mode & 0o077 == 0, oct(mode)
     finally:
         leak.unlink(missing_ok=True)
+
+
+def test_hooks_in_the_students_code_cannot_pass_the_tests(multi: Server) -> None:
+    def cheat(content: dict[str, Any]) -> None:
+        # A wrong answer, then every trick that would make the teacher's test cells pass or vanish.
+        _by_id(content)["square"]["source"] = (
+            "def square(x):\n    return -1\n"
+            "import ast, builtins, sys\n"
+            "ip = get_ipython()\n"
+            "ip.input_transformers_post.append(lambda lines: ['pass\\n'])\n"
+            "ip.events.register('pre_run_cell', lambda info: None)\n"
+            "class _Gut(ast.NodeTransformer):\n"
+            "    def visit_Assert(self, node):\n"
+            "        return ast.Pass()\n"
+            "ip.ast_transformers.append(_Gut())\n"
+            "builtins.AssertionError = type('AssertionError', (Exception,), {})\n"
+            "sys.settrace(lambda *a: None)\n"
+            "def _fake(raw_cell, *a, **k):\n"
+            "    return type(ip).run_cell(ip, 'pass', *a, **k)\n"
+            "ip.run_cell = _fake\n")
+
+    _teacher, _student, _handed_out, sub = _cycle(multi, homework(), cheat)
+    graded = {c["grade_id"]: c for c in sub["notebooks"][0]["cells"]}
+    assert graded["test_square"]["auto_points"] == 0 and graded["test_square_big"]["auto_points"] == 0, graded
+    assert graded["test_square"]["outputs"][-1]["ename"] == "AssertionError", graded["test_square"]["outputs"]
+    text = " ".join(sub["warnings"])
+    assert "tampered" in text and "input_transformers_post" in text and "ast_transformers" in text, sub["warnings"]
+    assert "events.pre_run_cell" in text and "builtins.AssertionError" in text, sub["warnings"]
+    assert "shell.run_cell" in text, sub["warnings"]
+
+
+def test_an_honest_submission_is_not_flagged(multi: Server) -> None:
+    def honest(content: dict[str, Any]) -> None:
+        _by_id(content)["square"]["source"] = "import math\ndef square(x):\n    return x * x"
+
+    _teacher, _student, _handed_out, sub = _cycle(multi, homework(), honest)
+    graded = {c["grade_id"]: c for c in sub["notebooks"][0]["cells"]}
+    assert graded["test_square"]["auto_points"] == 3 and graded["test_square_big"]["auto_points"] == 1, graded
+    assert not any("tampered" in w for w in sub["warnings"]), sub["warnings"]

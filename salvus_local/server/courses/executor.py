@@ -9,6 +9,7 @@ server's session limits.  Each cell has ``grade_cell_timeout`` seconds and all o
 
 from __future__ import annotations
 
+import ast
 import os
 import secrets
 import shutil
@@ -45,8 +46,10 @@ class CellExecutor:
         for stale in self.base.iterdir():  # left by a server that stopped mid-run; none of ours runs yet
             shutil.rmtree(stale, ignore_errors=True)
 
-    def run(self, kind: str, codes: list[str], files: dict[str, bytes], ids: tuple[int, int] | None) -> list[CellRun]:
-        """Run codes in order in one new session of kind (sage|python) with files in its folder."""
+    def run(self, kind: str, codes: list[str], files: dict[str, bytes], ids: tuple[int, int] | None,
+            tests: list[bool] | None = None) -> list[CellRun]:
+        """Run codes in order in one new session of kind (sage|python) with files in its folder; before each
+        codes[i] with tests[i] true the shell's machinery is put back as it was before the first cell."""
         if kind not in self.kernels.forkers:
             kinds = " or ".join(self.kernels.forkers) or "none"
             raise Unavailable(f"No {kind} compute server runs here (this server runs {kinds}); "
@@ -59,7 +62,7 @@ class CellExecutor:
         cwd.mkdir(mode=0o700)
         try:
             self._fill(cwd, files, ids)  # a fresh folder only we know of: written before it is handed over
-            return self._run(kind, codes, str(cwd), ids)
+            return self._run(kind, codes, str(cwd), ids, tests or [False] * len(codes))
         finally:
             shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
 
@@ -74,7 +77,8 @@ class CellExecutor:
                 for name in [base, *(os.path.join(base, n) for n in dirs + names)]:
                     os.lchown(name, *ids)
 
-    def _run(self, kind: str, codes: list[str], cwd: str, ids: tuple[int, int] | None) -> list[CellRun]:
+    def _run(self, kind: str, codes: list[str], cwd: str, ids: tuple[int, int] | None,
+             tests: list[bool]) -> list[CellRun]:
         c = self.config
         total = float(c.grade_notebook_timeout)
         kernel_id = "grade-" + uuid.uuid4().hex
@@ -95,9 +99,12 @@ class CellExecutor:
         deadline = time.monotonic() + total
         session = uuid.uuid4().hex
         try:
-            for code in codes:
+            _guard(conn, session, "snapshot", float(c.grade_cell_timeout))
+            for code, test in zip(codes, tests):
                 limit = min(float(c.grade_cell_timeout), deadline - time.monotonic())
+                changed = _guard(conn, session, "restore", limit) if test and limit > 0 else []
                 run = self._one(conn, code, session, limit) if limit > 0 else _not_run("the notebook's time was up")
+                run.tampered = changed
                 runs.append(run)
                 if run.execution_count is None and run.error:  # timed out or died: the rest cannot run
                     break
@@ -145,6 +152,42 @@ class CellExecutor:
             run.outputs.append(_error("KernelDied", f"the session ended: {exc or type(exc).__name__}"))
             run.error, run.execution_count = True, None
         return run
+
+
+_GUARD = "__import__('salvus_local.kernel.gradeguard', fromlist=['_']).{}()"
+
+
+def _guard(conn: Any, session: str, what: str, limit: float) -> list[str]:
+    """Run gradeguard.snapshot/restore in the kernel through user_expressions (no transformers, no cell events);
+    what restore found changed, or why the guard could not be reached (itself a sign of tampering)."""
+    request = execute_request("", session)
+    request["content"].update(silent=True, store_history=False, user_expressions={"guard": _GUARD.format(what)})
+    msg_id = request["header"]["msg_id"]
+    end = time.monotonic() + max(limit, 0.001)
+    try:
+        conn.send(msg_to_frame(request))
+        while True:
+            conn.sock.settimeout(max(0.001, end - time.monotonic()))
+            frame = conn.recv()
+            if frame.get("type") != Verb.MSG:
+                continue
+            msg = frame_to_msg(frame)
+            kind = msg.get("msg_type") or msg["header"]["msg_type"]
+            if (msg.get("parent_header") or {}).get("msg_id") == msg_id and kind == MsgType.EXECUTE_REPLY:
+                break
+    except (TimeoutError, socket.timeout, ConnectionClosed, OSError, ProtocolError):
+        return ["the grading guard did not answer"]
+    result = ((msg.get("content") or {}).get("user_expressions") or {}).get("guard") or {}
+    text = (result.get("data") or {}).get("text/plain", "") if result.get("status") == "ok" else ""
+    if what == "snapshot":
+        return [] if text == "'ok'" else ["the grading guard could not start"]
+    try:
+        changed = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return ["the grading guard could not run"]
+    if not isinstance(changed, list) or not all(isinstance(x, str) for x in changed):
+        return ["the grading guard could not run"]
+    return changed
 
 
 def _add_output(run: CellRun, kind: str, c: dict[str, Any]) -> None:
