@@ -72,6 +72,8 @@ class Room:
         self.dirty = False           # content changed since the last save (mirrored in state.dirty)
         self.busy = 0                # executions writing outputs here: keep the room loaded
         self.saves = 0               # files written (status, tests)
+        self.save_error = ""         # why the last save failed ("" when it worked; mirrored in state.save_error)
+        self.save_failures = 0       # saves failed in a row (backoff)
         self.ticks = 0               # times the manager checked it (status, tests)
         self.stored = 0              # updates in the store since the last compaction
         # (room, content of a stale client's doc, its state.base): merges it (set by the manager)
@@ -239,6 +241,7 @@ class Room:
         with self.lock:
             clients = len(self.peers)
         return {"open": True, "loaded": self.loaded, "clients": clients, "dirty": self.dirty, "saves": self.saves,
+                "save_error": self.save_error,
                 "ticks": self.ticks, "running": self.busy, "users": self.awareness.users()}
 
     def content(self) -> Any:

@@ -23,6 +23,7 @@ from .store import COMPACT_AFTER, UpdateStore
 
 log = logging.getLogger("salvus_local.collab")
 TICK = 0.2
+SAVE_BACKOFF_MAX = 300.0  # seconds between save attempts of a room whose saves keep failing
 
 
 class Files(Protocol):
@@ -96,6 +97,9 @@ class RoomManager:
             room.stored = len(updates)
             room.file_existed = data is not None
             room.disk_stat = None  # compare the file with disk_base at the first tick
+            # Killed (kill -9, power loss) between an edit and its save: the store is ahead of the disk.
+            # Save it (the first tick merges a disk change made meanwhile first, as any disk change).
+            unsaved = room.content() != room.disk_base
         else:
             update, content = schema.load_update(kind, data)
             room.doc.apply_update(update)
@@ -106,8 +110,10 @@ class RoomManager:
             room.load_base = content
             room.file_existed, room.disk_stat, room.stored = data is not None, stat, 1
             self._disk_synced(room, files, content)
-        room.set_state(path=path, dirty=False)
-        room.changed_at = 0.0
+            unsaved = False
+        room.set_state(path=path, dirty=unsaved)
+        room.dirty = unsaved
+        room.changed_at = time.monotonic() - self.debounce if unsaved else 0.0
         room.loaded = True
         return room
 
@@ -197,9 +203,12 @@ class RoomManager:
         try:
             files.write(room.path, room.kind, content)
         except Exception as exc:
-            log.warning("room %s/%s: save failed: %s", room.project_id, room.path, getattr(exc, "message", exc))
-            room.changed_at = time.monotonic() + 5.0  # try again later
+            self._save_failed(room, str(getattr(exc, "message", exc)))
             return
+        if room.save_error:
+            log.info("room %s/%s: saving works again", room.project_id, room.path)
+            room.save_error, room.save_failures = "", 0
+            room.set_state(save_error="")
         # stat, then read: a write by someone else right after ours is then seen at the next tick.
         stat = files.stat(room.path)
         try:
@@ -212,6 +221,17 @@ class RoomManager:
         if room.changed_at == 0.0:  # nothing changed while writing
             room.dirty = False
             room.set_state(dirty=False)
+
+    def _save_failed(self, room: Room, message: str) -> None:
+        """Retry later with exponential backoff (5 s doubling, at most SAVE_BACKOFF_MAX); log and tell the
+        room (``state.save_error``) only when the error changes, not at every retry."""
+        room.save_failures += 1
+        delay = min(SAVE_BACKOFF_MAX, 5.0 * 2 ** (room.save_failures - 1))
+        room.changed_at = time.monotonic() + delay - self.debounce
+        if message != room.save_error:
+            log.warning("room %s/%s: save failed (retrying with backoff): %s", room.project_id, room.path, message)
+            room.save_error = message
+            room.set_state(save_error=message)
 
     def compact(self, room: Room) -> None:
         """Merge the room's stored updates into one."""

@@ -185,28 +185,54 @@ def ints(value: Any) -> Any:
     return value
 
 
-def cell_dict(ymap: Map) -> dict[str, Any]:
-    """A Y cell as an nbformat cell dict."""
-    raw = ymap.to_py() or {}
+CELL_TYPES = ("code", "markdown", "raw")
+
+
+def _int(value: Any, default: int) -> int:
+    """value as an int, default when it is not a number (a client may write anything into ``meta``)."""
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def cell_dict(ymap: Any) -> dict[str, Any]:
+    """A Y cell as an nbformat cell dict; an unknown cell_type becomes raw, bad fields their defaults."""
+    raw = ymap.to_py() if isinstance(ymap, Map) else {}
+    raw = raw if isinstance(raw, dict) else {}
     cell_type = raw.get("cell_type") or "code"
-    metadata = ints(raw.get("metadata") or {})
+    cell_type = cell_type if cell_type in CELL_TYPES else "raw"  # keep the text, in a cell nbformat accepts
+    metadata = ints(raw.get("metadata")) if isinstance(raw.get("metadata"), dict) else {}
     metadata.pop("execution_state", None)  # live state for viewers (outputs.py), not saved in the file
     cell: dict[str, Any] = {"id": str(raw.get("id") or ""), "cell_type": cell_type,
                             "metadata": metadata, "source": str(raw.get("source") or "")}
     if cell_type == "code":
         count = raw.get("execution_count")
-        cell["execution_count"] = int(count) if isinstance(count, (int, float)) else None
-        cell["outputs"] = ints(list(raw.get("outputs") or []))
-    elif raw.get("attachments"):
+        cell["execution_count"] = _int(count, 0) or None
+        outputs = raw.get("outputs")
+        cell["outputs"] = [ints(o) for o in outputs if isinstance(o, dict)] if isinstance(outputs, list) else []
+    elif isinstance(raw.get("attachments"), dict) and raw["attachments"]:
         cell["attachments"] = ints(raw["attachments"])
     return cell
 
 
 def materialize(doc: Doc, kind: str) -> Any:
-    """The doc's content: a notebook dict (nbformat 4.5) or the text."""
+    """The doc's content: a notebook dict (nbformat 4.5) or the text.
+
+    Never raises on what an editor wrote: entries of ``cells`` that are not maps are skipped, duplicate
+    or empty ids get a suffix, a bad nbformat/metadata its default, so one bad update cannot stop saving."""
     if kind == TEXT:
         return str(doc.get("source", type=Text))
-    meta = ints(doc.get("meta", type=Map).to_py() or {})
-    cells = [cell_dict(c) for c in doc.get("cells", type=Array)]
-    return {"cells": cells, "metadata": meta.get("metadata") or {}, "nbformat": int(meta.get("nbformat") or 4),
-            "nbformat_minor": max(5, int(meta.get("nbformat_minor") or 5))}
+    meta = doc.get("meta", type=Map).to_py() or {}
+    meta = ints(meta) if isinstance(meta, dict) else {}
+    cells, seen = [], set()
+    for index, ycell in enumerate(doc.get("cells", type=Array)):
+        if not isinstance(ycell, Map):
+            continue
+        cell = cell_dict(ycell)
+        cid = cell["id"] or f"cell-{index}"
+        while cid in seen:
+            cid += "-2"
+        cell["id"] = cid
+        seen.add(cid)
+        cells.append(cell)
+    metadata = meta.get("metadata")
+    return {"cells": cells, "metadata": metadata if isinstance(metadata, dict) else {}, "nbformat": 4,
+            "nbformat_minor": max(5, _int(meta.get("nbformat_minor"), 5))}

@@ -12,12 +12,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from salvus_local.collab import ContentError, RoomManager
+from salvus_local.collab import ContentError, RoomManager, schema
 from salvus_local.server.accounts.revocation import revoked
 from salvus_local.server.errors import APIError
 from salvus_local.server.projects.workspace import project_scope, workspace
 from salvus_local.server.websocket import LockedSocket, websocket_route
 from salvus_local.store import paths
+from salvus_local.store.errors import StoreError
 from salvus_local.store.projects import DEFAULT_ID
 
 from . import enabled
@@ -71,10 +72,44 @@ def _check_room() -> None:
     parent = path.rpartition("/")[0]
     if parent and not cm.is_dir(parent):
         raise APIError(404, f"No such folder: {parent}")
+    _check_file(cm, path, project_id)
     try:
         g.collab_room = manager().get(project_id, path)
     except ContentError as exc:
         raise APIError(400, f"{path}: {exc}") from None
+
+
+def max_bytes(path: str) -> int:
+    """Largest file a room opens (setting collaboration_max_mb; notebooks 4×: outputs are opaque values)."""
+    limit = int(current_app.extensions["salvus"].config.collaboration_max_mb) * 2**20
+    return limit * 4 if schema.kind_of(path) == schema.NOTEBOOK else limit
+
+
+def _check_file(cm: Any, path: str, project_id: str) -> None:
+    """Refuse, before the upgrade, a path leaving the project (link), a file the owner cannot read, a huge file.
+
+    A room's doc costs tens of times the file's size in memory, so big files are edited alone (413)."""
+    if manager().find(project_id, path) is not None:
+        return  # already open: it passed these checks
+    try:
+        target = cm.os_path(path)
+    except StoreError:
+        raise APIError(404, f"{path}: not inside this project (a link leaving the project cannot be "
+                            "opened in a room)") from None
+    if not cm.exists(path):
+        return  # a new file: the room creates it at the first save
+    try:
+        size = target.stat().st_size
+    except OSError as exc:
+        raise APIError(403, f"{path}: cannot be read ({exc.strerror})") from None
+    limit = max_bytes(path)
+    if size > limit:
+        raise APIError(413, f"{path} is {size / 2**20:.1f} MB, above the {limit // 2**20} MB a room opens "
+                            "(setting collaboration_max_mb): edit it without co-editing")
+    try:
+        cm.read_file(path)[:0]
+    except StoreError as exc:
+        raise APIError(403, f"{path}: the project owner cannot read it ({getattr(exc, 'message', exc)})") from None
 
 
 class RoomSocket:

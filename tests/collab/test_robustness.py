@@ -1,0 +1,171 @@
+"""Hostile or unlucky rooms: a poisoning editor, kill -9 before a save, huge files, links leaving the project."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+from pycrdt import Array, Map, Text
+
+from tests.collab.conftest import (ARGS, client, default_dir, disk_notebook, notebook, put_notebook, room_status,
+                                   room_url, settled, sources)
+from tests.conftest import Server, free_port, wait_for
+
+
+def poison(mode: str):
+    """An edit a hostile editor can send that old servers could not save (attack c5_poison.py)."""
+    def go(doc) -> None:
+        if mode == "cells":
+            doc.get("cells", type=Array).append("i am not a cell")
+        elif mode == "meta":
+            doc.get("meta", type=Map)["nbformat"] = "x"
+        else:
+            doc.get("cells", type=Array).append(Map({"id": "c0", "cell_type": "bogus", "source": Text("x")}))
+    return go
+
+
+@pytest.mark.parametrize("mode", ["cells", "meta", "dupid"])
+def test_a_poisoning_editor_cannot_stop_saving(collab_server, clients, mode: str) -> None:
+    name = f"poison-{mode}.ipynb"
+    put_notebook(collab_server, name, notebook("1+1"))
+    bad = client(collab_server, name, "bad")
+    good = client(collab_server, name, "good")
+    clients.extend([bad, good])
+    bad.edit(poison(mode))
+    good.insert(0, 0, "# GOOD-EDIT\n")
+    wait_for(lambda: "# GOOD-EDIT" in disk_notebook(collab_server, name)["cells"][0]["source"], 30, "good edit saved")
+    on_disk = json.loads((default_dir(collab_server) / name).read_text())
+    assert on_disk["nbformat"] == 4 and all(c["cell_type"] in ("code", "markdown", "raw") for c in on_disk["cells"])
+    ids = [c["id"] for c in on_disk["cells"]]
+    assert len(ids) == len(set(ids))
+    assert room_status(collab_server, name)["save_error"] == ""
+
+
+def test_a_poisoned_history_saves_after_a_restart(tmp_path: Path, clients) -> None:
+    data_dir, port, token = tmp_path / "data", free_port(), "t" * 32
+    first = Server(*ARGS, data_dir=data_dir, port=port, token=token)
+    try:
+        put_notebook(first, "p.ipynb", notebook("1+1"))
+        bad = client(first, "p.ipynb", "bad")
+        clients.append(bad)
+        bad.edit(poison("cells"))
+        bad.edit(poison("meta"))
+        wait_for(lambda: stored_updates(data_dir, "p.ipynb") >= 3, 20, "poison stored")
+        settled(first, "p.ipynb")
+        bad.disconnect()
+    finally:
+        first.stop()
+    second = Server(*ARGS, data_dir=data_dir, port=port, token=token)
+    try:
+        good = client(second, "p.ipynb", "good")
+        clients.append(good)
+        good.insert(0, 0, "# AFTER-RESTART\n")
+        wait_for(lambda: "# AFTER-RESTART" in disk_notebook(second, "p.ipynb")["cells"][0]["source"], 30, "saved")
+    finally:
+        for c in clients:
+            c.disconnect()
+        second.stop()
+
+
+def stored_updates(data_dir: Path, path: str) -> int:
+    """How many updates of a room the store holds (read from the server's SQLite file)."""
+    db = sqlite3.connect(data_dir / "salvus.db", timeout=30)
+    try:
+        return db.execute("select count(*) from collab_updates where path = ?", (path,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def kill_9(server: Server) -> None:
+    """kill -9 the server and every process it started (as a crash or the OOM killer would)."""
+    family = psutil.Process(server.proc.pid).children(recursive=True)
+    for proc in [psutil.Process(server.proc.pid), *family]:
+        try:
+            proc.send_signal(signal.SIGKILL)
+        except psutil.NoSuchProcess:
+            pass
+    server.proc.wait(timeout=60)
+    psutil.wait_procs(family, timeout=30)
+    server.stop()
+
+
+def test_an_edit_unsaved_at_kill_9_is_saved_after_restart(tmp_path: Path, clients) -> None:
+    data_dir, port, token = tmp_path / "data", free_port(), "t" * 32
+    server = Server(*ARGS, data_dir=data_dir, port=port, token=token)
+    file = default_dir(server) / "k.ipynb"
+    try:
+        put_notebook(server, "k.ipynb", notebook("base"))
+        for attempt in range(5):  # the save is debounced 1 s: kill before it (an attempt it beat is retried)
+            c = client(server, "k.ipynb", "c")
+            clients.append(c)
+            before = stored_updates(data_dir, "k.ipynb")
+            c.insert(0, 0, f"E{attempt} ")
+            wait_for(lambda: stored_updates(data_dir, "k.ipynb") > before, 20, "edit stored")
+            kill_9(server)
+            c.disconnect()
+            unsaved = f"E{attempt} " not in file.read_text()
+            server = Server(*ARGS, data_dir=data_dir, port=port, token=token)
+            if unsaved:
+                break
+        assert unsaved, "every attempt was saved before the kill"
+        # The restarted room holds the edit from its store: opening it saves it to the file.
+        watcher = client(server, "k.ipynb", "w")
+        clients.append(watcher)
+        wait_for(lambda: sources(disk_notebook(server, "k.ipynb")["cells"])[0].startswith(f"E{attempt} "),
+                 30, "the edit made before the kill saved")
+        assert sources(watcher.notebook())[0].startswith(f"E{attempt} ")
+    finally:
+        for c in clients:
+            c.disconnect()
+        server.stop()
+
+
+def upgrade(server: Server, path: str) -> requests.Response:
+    """A websocket upgrade request of a room, as plain HTTP (the refusal comes before the handshake)."""
+    url = room_url(server, path).replace("ws", "http", 1)
+    return requests.get(url, headers={"Authorization": f"token {server.token}", "Upgrade": "websocket",
+                                      "Connection": "Upgrade", "Sec-WebSocket-Version": "13",
+                                      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="}, timeout=30)
+
+
+def test_a_file_above_the_limit_is_refused_before_the_upgrade(start_server) -> None:
+    server = start_server(*ARGS, "--collaboration-max-mb", "1")
+    put_notebook(server, "first.ipynb", notebook("1"))
+    folder = default_dir(server)
+    (folder / "big.txt").write_text("x" * (2 * 2**20))
+    (folder / "small.txt").write_text("y" * 1000)
+    r = upgrade(server, "big.txt")
+    assert r.status_code == 413, r.text
+    assert "1 MB" in r.json()["message"] and "collaboration_max_mb" in r.json()["message"]
+    assert room_status(server, "big.txt") == {"open": False}
+    # a notebook may be 4 times bigger (outputs); a small file opens
+    put_notebook(server, "nb.ipynb", notebook("z" * (2 * 2**20)))
+    c = client(server, "nb.ipynb", "nb")
+    try:
+        assert sources(c.notebook())[0].startswith("zzz")
+    finally:
+        c.disconnect()
+    c = client(server, "small.txt", "s")
+    try:
+        assert c.text() == "y" * 1000
+    finally:
+        c.disconnect()
+
+
+def test_a_link_leaving_the_project_is_refused_before_the_upgrade(tmp_path: Path, start_server) -> None:
+    server = start_server(*ARGS)
+    put_notebook(server, "first.ipynb", notebook("1"))
+    outside = tmp_path / "outside.txt"
+    outside.write_text("secret")
+    os.symlink(outside, default_dir(server) / "ln.txt")
+    r = upgrade(server, "ln.txt")
+    assert r.status_code == 404, r.text
+    assert "not inside this project" in r.json()["message"]
+    assert outside.read_text() == "secret"
+    assert room_status(server, "ln.txt") == {"open": False}
