@@ -21,7 +21,10 @@ from typing import Any
 # fsync of objects and refs makes a crash leave old or new, never a torn ref.
 CONFIG = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.fsync=committed,reference",
           "-c", "core.quotepath=off", "-c", "core.hooksPath=/dev/null", "-c", "merge.directoryRenames=false",
-          "-c", "merge.renames=true", "-c", "advice.detachedHead=false")
+          "-c", "merge.renames=true", "-c", "advice.detachedHead=false",
+          # A hostile remote's tree entries '..', '.git', '/x' are refused while its objects arrive,
+          # before any ref or file changes (fsck in strict mode turns those warnings into errors).
+          "-c", "transfer.fsckObjects=true", "-c", "fetch.fsckObjects=true", "-c", "receive.fsckObjects=true")
 LOCK_NAMES = ("index.lock", "HEAD.lock", "packed-refs.lock", "config.lock", "shallow.lock", "ORIG_HEAD.lock")
 
 

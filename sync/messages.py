@@ -38,6 +38,11 @@ def hub_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else url
 
 
+# git fsck message ids (lowercased) that mean a tree entry would write outside the work tree or into .git.
+UNSAFE = ("hasdotdot", "hasdotgit", "hasdot:", "fullpathname", "zeropaddedfilemode", "duplicateentries",
+          "emptyname", "gitmodulessymlink", "badtree")
+
+
 def explain(stderr: str, url: str, has_token: bool, doing: str) -> Failure:
     """Turn git's complaint into a Failure; ``doing`` is "fetch from" / "push to"."""
     low = stderr.lower()
@@ -48,6 +53,12 @@ def explain(stderr: str, url: str, has_token: bool, doing: str) -> Failure:
         side = "the remote" if "remote:" in low or "remote rejected" in low else "this machine"
         return Failure("disk_full", f"cannot {doing} {url}: the disk of {side} is full; free some space and sync "
                                     "again (nothing was lost)")
+    if "fsck error" in low or any(s in low for s in UNSAFE):
+        # transfer.fsckObjects refused the objects: nothing was stored, no ref or file changed.
+        why = next((ln.split(":", 2)[-1].strip() for ln in stderr.splitlines() if any(s in ln.lower() for s in UNSAFE)),
+                   "git's integrity check failed")
+        return Failure("unsafe_remote", f"refused to {doing} {url}: its history holds an unsafe or broken tree "
+                                        f"({why}); nothing was changed here, do not sync with it")
     if any(s in low for s in AUTH):
         if has_token:
             return Failure("auth", f"Your sync token for {hub} was revoked or expired: run "

@@ -158,13 +158,20 @@ class ProjectManager:
         report = progress or (lambda stage, fraction, message: None)
         adapter = _git_progress(report)
         try:
-            repo = git.Repo.clone_from(url, tmp, progress=adapter, multi_options=["--no-recurse-submodules"], env=env)
+            # fsck every object as it arrives (--no-local: a path clone too), so a hostile tree entry
+            # ('..', '.git') is refused before anything is checked out.
+            repo = git.Repo.clone_from(url, tmp, progress=adapter, env=_with_fsck(env),
+                                       multi_options=["--no-recurse-submodules", "--no-local"])
             _check_out_a_branch(repo)
         except git.GitCommandError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             # With a progress handler, git's own complaint ("fatal: …") is in its error_lines.
             detail = [*(exc.stderr or "").strip().splitlines(), *adapter.error_lines]
             detail = [line for line in detail if line.startswith(("fatal:", "error:", "remote:"))] or detail
+            unsafe = [line.split(":", 2)[-1].strip() for line in detail if ": hasdot" in line.lower()]
+            if unsafe or any("fsck error" in line for line in detail):
+                raise BadRequest(f"git clone refused {url}: its history holds an unsafe or broken tree "
+                                 f"({unsafe[0] if unsafe else 'fsck error'}); nothing was cloned") from None
             raise BadRequest(f"git clone failed: {detail[-1].strip() if detail else exc}") from None
         # A clone of a salvus project keeps its id and title (when the id is free here), so its
         # .salvus/project.json is not rewritten and two machines syncing it agree.
@@ -316,3 +323,13 @@ def _git_progress(report: Progress) -> Any:
             report(stages.get(op_code & self.OP_MASK, "working"), fraction, message or "")
 
     return Adapter()
+
+
+def _with_fsck(env: dict[str, str] | None) -> dict[str, str]:
+    """git's environment (default: ours) plus transfer.fsckObjects, passed as GIT_CONFIG_KEY_n pairs."""
+    out = dict(os.environ if env is None else env)
+    n = int(out.get("GIT_CONFIG_COUNT", "0") or 0)
+    for i, key in enumerate(("transfer.fsckObjects", "fetch.fsckObjects"), start=n):
+        out[f"GIT_CONFIG_KEY_{i}"], out[f"GIT_CONFIG_VALUE_{i}"] = key, "true"
+    out["GIT_CONFIG_COUNT"] = str(n + 2)
+    return out
