@@ -36,6 +36,8 @@ _KERNEL_STARTS = re.compile(r"^(?:/p/[^/]+)?/api/(?:kernels|sessions)/?$")
 _KERNEL_ASKED = re.compile(r"^/api/kernels/([^/]+)")  # a kernel URL the identity middleware mapped
 _KERNEL_DELETE = re.compile(r"^/p/[^/]+/api/kernels/[^/]+$")
 _COLLAB_ROOM = re.compile(r"^/p/[^/]+/api/collab/rooms/")  # viewers may join a room: their updates are dropped
+# git fetch POSTs its wants to upload-pack: reading, so viewers may (server/git checks the role; push needs editor).
+_GIT_FETCH = re.compile(r"^/git/[^/]+/[^/]+\.git/git-upload-pack$")
 _SYNC_ALLOWED = re.compile(r"^/(?:git/.*|api/me|api/projects|api/sync/projects|api/sync/token)$")
 # Routes where a viewer may also write and open websockets. Chat (server/chat): talking about a project changes
 # none of its files, and a viewer (a student reading the teacher's notebook) is who most needs to ask.
@@ -75,7 +77,7 @@ def needed_role() -> str:
             return "owner"
     if _websocket() and _COLLAB_ROOM.match(request.path):
         return "viewer"
-    if any(rule.match(request.path) for rule in VIEWER_WRITES):
+    if any(rule.match(request.path) for rule in VIEWER_WRITES) or _GIT_FETCH.match(request.path):
         return "viewer"
     if _websocket() or request.method not in ("GET", "HEAD", "OPTIONS"):
         return "editor"
