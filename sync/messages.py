@@ -39,7 +39,7 @@ def hub_of(url: str) -> str:
 
 
 # git fsck message ids (lowercased) that mean a tree entry would write outside the work tree or into .git.
-UNSAFE = ("hasdotdot", "hasdotgit", "hasdot:", "fullpathname", "zeropaddedfilemode", "duplicateentries",
+UNSAFE = ("hasdotdot", "hasdotgit", "hasdot:", "fullpathname", "duplicateentries",
           "emptyname", "gitmodulessymlink", "badtree")
 
 

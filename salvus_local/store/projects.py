@@ -329,7 +329,9 @@ def _with_fsck(env: dict[str, str] | None) -> dict[str, str]:
     """git's environment (default: ours) plus transfer.fsckObjects, passed as GIT_CONFIG_KEY_n pairs."""
     out = dict(os.environ if env is None else env)
     n = int(out.get("GIT_CONFIG_COUNT", "0") or 0)
-    for i, key in enumerate(("transfer.fsckObjects", "fetch.fsckObjects"), start=n):
-        out[f"GIT_CONFIG_KEY_{i}"], out[f"GIT_CONFIG_VALUE_{i}"] = key, "true"
-    out["GIT_CONFIG_COUNT"] = str(n + 2)
+    pairs = (("transfer.fsckObjects", "true"), ("fetch.fsckObjects", "true"),
+             ("fetch.fsck.zeroPaddedFilemode", "ignore"))  # an old, harmless oddity of many real repositories
+    for i, (key, value) in enumerate(pairs, start=n):
+        out[f"GIT_CONFIG_KEY_{i}"], out[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    out["GIT_CONFIG_COUNT"] = str(n + len(pairs))
     return out
