@@ -47,7 +47,7 @@ def normalize(user_code: object) -> str:
     """A user code as typed ("bcdf-ghjk", "BCDF GHJK") → its canonical form "BCDFGHJK"."""
     if not isinstance(user_code, str):
         return ""
-    return "".join(c for c in user_code.upper() if c.isalnum())
+    return "".join(c for c in user_code.upper() if c.isascii() and c.isalnum())  # compare_digest takes ASCII only
 
 
 def display(user_code: str) -> str:

@@ -116,3 +116,15 @@ def test_device_login_refused_slow_down_and_expired_codes(hub_server: Server, wo
 def test_login_to_a_server_without_accounts_says_so(server: Server, workdir: Path, sync_env: dict[str, str]) -> None:
     proc = Laptop(workdir, "laptop-c", sync_env).cli("login", server.base_url, "--no-browser", check=False)
     assert proc.returncode == 1 and "--token" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_odd_user_codes_and_single_user_servers_get_a_4xx(hub_server: Server, server: Server) -> None:
+    """Found by the fuzz test: a non-ASCII code (hmac.compare_digest takes ASCII only) and a server without accounts
+    answered 500 instead of saying what is wrong."""
+    alice = make_user(hub_server, prefix="alice")
+    requests.post(hub_server.url("/api/sync/device"), json={"machine": "m"}, timeout=30)  # one grant waiting
+    for code in ["", "û𑀟", "&H\U00042e7eT\x93"]:
+        r = alice.post("/api/sync/device/approve", json={"user_code": code})
+        assert r.status_code == 404 and "No sign-in is waiting" in r.json()["message"], (code, r.text)
+    r = server.post("/api/sync/device/approve", json={"user_code": "ABCD-EFGH"})
+    assert r.status_code == 404 and "single-user" in r.json()["message"], r.text

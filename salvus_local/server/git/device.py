@@ -87,12 +87,13 @@ def pending() -> Response:
 def approve() -> Response:
     """Approve (allow: true, the default) or refuse a device sign-in as the signed-in user."""
     body = get_json_body(required=True) or {}
+    devices = grants()  # 404 first on a single-user server (it has no accounts to approve with)
     user = _signed_in_user()
     acc = services().auth.accounts
     keys = acc.throttle.keys(request.remote_addr or "", f"device:{user['name']}")
     acc.throttle.check(keys)  # user codes are short: guessing them is slowed down like passwords
     try:
-        grant = grants().approve(body.get("user_code"), user["id"], allow=body.get("allow", True) is not False)
+        grant = devices.approve(body.get("user_code"), user["id"], allow=body.get("allow", True) is not False)
     except NotFound:
         acc.throttle.failed(keys)
         raise
