@@ -41,13 +41,19 @@ class Connection:
     def call(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float = 120) -> Any:
         """Make a request; return its JSON (None for 204); raise ClientError with the server's message."""
         data = json.dumps(body).encode() if body is not None else None
+        raw = self.raw(method, path, data, "application/json" if data is not None else None, timeout)
+        return json.loads(raw) if raw else None
+
+    def raw(self, method: str, path: str, data: bytes | None = None, content_type: str | None = None,
+            timeout: float = 120) -> bytes:
+        """Make a request with any body (CSV, JSON bytes); return the answer's bytes; ClientError on failure."""
         req = urllib.request.Request(self.base + path, data=data, method=method)
         req.add_header("Authorization", f"token {self.token}")
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
+        if content_type:
+            req.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                raw = resp.read()
+                return resp.read()
         except urllib.error.HTTPError as exc:
             try:
                 message = json.loads(exc.read() or b"{}").get("message") or exc.reason
@@ -56,7 +62,6 @@ class Connection:
             raise ClientError(f"{method} {path}: {exc.code} {message}") from None
         except (urllib.error.URLError, OSError) as exc:
             raise ClientError(f"cannot reach the server at {self.base}: {getattr(exc, 'reason', exc)}") from None
-        return json.loads(raw) if raw else None
 
     def ws_url(self, path: str) -> str:
         """Return the websocket URL of a path on this server."""

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -48,22 +46,7 @@ class _Ctx:
 
     def raw(self, method: str, path: str, data: bytes | None = None, content_type: str | None = None) -> bytes:
         """A request with a non-JSON body or answer (CSV)."""
-        conn = self.conn()
-        req = urllib.request.Request(conn.base + path, data=data, method=method)
-        req.add_header("Authorization", f"token {conn.token}")
-        if content_type:
-            req.add_header("Content-Type", content_type)
-        try:
-            with urllib.request.urlopen(req, timeout=120) as resp:
-                return resp.read()
-        except urllib.error.HTTPError as exc:
-            try:
-                message = json.loads(exc.read() or b"{}").get("message") or exc.reason
-            except ValueError:
-                message = exc.reason
-            raise ClientError(f"{method} {path}: {exc.code} {message}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            raise ClientError(f"cannot reach the server at {conn.base}: {getattr(exc, 'reason', exc)}") from None
+        return self.conn().raw(method, path, data, content_type)
 
     def course_id(self, course: str) -> str:
         """A course id from an id or an exact title."""

@@ -178,3 +178,22 @@ export function projectTitles() {
   );
   return titles;
 }
+
+/** POST a text body (not JSON); JSON answer; throws ApiError like the other calls. */
+export async function postText(path, text, type) {
+  const resp = await fetch(rootUrl() + path, {
+    method: "POST",
+    headers: { Accept: "application/json", "Content-Type": type, "X-XSRFToken": cookie("_xsrf") },
+    credentials: "same-origin",
+    cache: "no-store",
+    body: text,
+  });
+  let data = null;
+  try {
+    data = await resp.json();
+  } catch {
+    data = null;
+  }
+  if (!resp.ok) throw new ApiError(resp.status, (data && (data.message || data.reason)) || `${resp.status} ${resp.statusText}`);
+  return data;
+}

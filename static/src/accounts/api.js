@@ -1,7 +1,7 @@
 // REST calls of accounts (see docs/internals.md, "Accounts"): who am I, users, tokens, the
 // class's join link, project collaborators and the teacher's activity view. All under the
 // server's root, whatever project the page shows.
-import { rootApi, rootUrl, cookie, ApiError } from "../api.js";
+import { rootApi, rootUrl, postText, ApiError } from "../api.js";
 
 // What a server without accounts answers: one owner, who may do everything.
 const SINGLE = { mode: "single", user: { name: "owner", display_name: "", role: "admin", status: "active", must_change_password: false }, isolation: {} };
@@ -63,25 +63,6 @@ export const activity = () => rootApi("GET", "api/admin/activity").then((r) => r
 /** Stop a running session, through its project's API (where a teacher may stop a student's). */
 export const stopKernel = (projectId, kernelId) =>
   rootApi("DELETE", `${projectId ? `p/${encodeURIComponent(projectId)}/` : ""}api/kernels/${encodeURIComponent(kernelId)}`);
-
-/** POST a text body (not JSON); JSON answer; throws ApiError like the other calls. */
-async function postText(path, text, type) {
-  const resp = await fetch(rootUrl() + path, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": type, "X-XSRFToken": cookie("_xsrf") },
-    credentials: "same-origin",
-    cache: "no-store",
-    body: text,
-  });
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  if (!resp.ok) throw new ApiError(resp.status, (data && (data.message || data.reason)) || `${resp.status} ${resp.statusText}`);
-  return data;
-}
 
 /** A Date from what the API gives: seconds since the epoch (accounts) or an ISO string (projects). */
 export const toDate = (t) => new Date(typeof t === "number" ? t * 1000 : t);

@@ -1,6 +1,6 @@
 // REST calls of courses (see docs/internals.md, "Courses"), the ids a course page reads from its
 // URL, and the formatting the pages share (due dates, step badges). All under the server's root.
-import { rootApi, rootUrl, cookie, ApiError } from "../api.js";
+import { rootApi, rootUrl, postText } from "../api.js";
 import { h } from "../dom.js";
 
 const C = (cid) => `api/courses/${encodeURIComponent(cid)}`;
@@ -33,25 +33,6 @@ export const courses = {
     rootApi("PUT", `${A(cid, aid)}/submissions/${U(username)}/grades/${U(gradeId)}${notebook ? `?notebook=${U(notebook)}` : ""}`, body),
   gradebookUrl: (cid) => `${rootUrl()}${C(cid)}/gradebook.csv`,
 };
-
-/** POST a text body (not JSON); JSON answer; throws ApiError like the other calls. */
-async function postText(path, text, type) {
-  const resp = await fetch(rootUrl() + path, {
-    method: "POST",
-    headers: { Accept: "application/json", "Content-Type": type, "X-XSRFToken": cookie("_xsrf") },
-    credentials: "same-origin",
-    cache: "no-store",
-    body: text,
-  });
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  if (!resp.ok) throw new ApiError(resp.status, (data && (data.message || data.reason)) || `${resp.status} ${resp.statusText}`);
-  return data;
-}
 
 /** The parts of this page's URL after /courses/: [cid, "grade", aid, username] (decoded). */
 export function urlParts() {
