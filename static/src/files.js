@@ -116,13 +116,16 @@ class FileBrowser {
     if (push) history.pushState(null, "", `${projectBase(this.pid)}files/${encodePath(dir)}${dir ? "/" : ""}`);
     document.title = `${dir ? dir.split("/").pop() : "Files"} · Salvus Local`;
     this.renderCrumbs();
+    const seq = (this.loads = (this.loads || 0) + 1); // only the latest listing draws
     let model;
     try {
       model = await contents.get(dir);
     } catch (err) {
+      if (seq !== this.loads) return;
       this.table.replaceChildren(h("tbody", {}, h("tr", {}, h("td", { class: "muted empty", colSpan: 4 }, `Cannot list this folder: ${err.message}`))));
       return;
     }
+    if (seq !== this.loads) return;
     this.items = (model.content || []).sort((a, b) => ((a.type === "directory") === (b.type === "directory") ? a.name.localeCompare(b.name, undefined, { numeric: true }) : a.type === "directory" ? -1 : 1));
     const names = new Set(this.items.map((i) => i.path));
     this.select([...this.selected].filter((p) => names.has(p)));
@@ -365,8 +368,8 @@ class FileBrowser {
 
   async start() {
     this.layout();
-    await this.load(this.dir);
-    // Changes on disk (a terminal, another tab, git) show up in the listing.
+    // Changes on disk (a terminal, another tab, git) show up in the listing. The feed learns its
+    // position before the first listing is read, so a change made in between is not missed.
     this.feed.addEventListener("change", (ev) => {
       const e = ev.detail;
       if (this.showTrash || e.type.startsWith("snapshot")) return;
@@ -375,7 +378,8 @@ class FileBrowser {
         this.reloadTimer = setTimeout(() => this.load(), 300);
       }
     });
-    this.feed.start();
+    await this.feed.start();
+    await this.load(this.dir);
   }
 }
 

@@ -24,7 +24,7 @@ export function messageItem(panel, m, prev) {
   return h(
     "article",
     {
-      class: `chat-msg${mine ? " mine" : ""}${grouped ? " grouped" : ""}${m.mentions.includes(me) ? " mentions-me" : ""}`,
+      class: `chat-msg${mine ? " mine" : ""}${grouped ? " grouped" : ""}${m.mentions.includes(me) ? " mentions-me" : ""}${panel.found === m.id ? " found" : ""}`,
       "data-id": String(m.id),
     },
     h("div", { class: "chat-avatar", style: `background:${colorOf(m.author.name)}`, "aria-hidden": "true" }, (m.author.display_name || m.author.name).slice(0, 1).toUpperCase()),

@@ -137,6 +137,7 @@ export class ChatPanel {
   choose(path) {
     if (path === this.path && !this.mentions) return;
     this.path = path;
+    this.found = null;
     this.mentions = false;
     this.form.hidden = false;
     this.renderTabs();
@@ -146,12 +147,17 @@ export class ChatPanel {
   async load(jumpTo = null) {
     if (this.mentions) return this.showMentions();
     const path = this.path;
+    // Only the latest load draws (a reconnect's reload must not land over a search jump), and the
+    // message a search pointed at stays marked through every later re-render of this chat.
+    const seq = (this.loads = (this.loads || 0) + 1);
+    if (jumpTo) this.found = jumpTo;
     this.list.replaceChildren(h("div", { class: "chat-empty" }, "Loading…"));
     let page;
     try {
       page = await chatApi.list(path);
       // A search result may point at an older message: fetch earlier pages until it is there.
-      for (let i = 0; jumpTo && page.more && !page.messages.some((m) => m.id === jumpTo) && i < 20; i++) {
+      const want = jumpTo || this.found;
+      for (let i = 0; want && page.more && !page.messages.some((m) => m.id === want) && i < 20; i++) {
         const older = await chatApi.list(path, page.messages[0].id);
         page = { ...older, messages: [...older.messages, ...page.messages] };
       }
@@ -159,14 +165,13 @@ export class ChatPanel {
       this.list.replaceChildren(h("div", { class: "chat-empty" }, `Could not load the chat: ${err.message}`));
       return;
     }
-    if (path !== this.path) return; // another tab was chosen meanwhile
+    if (path !== this.path || seq !== this.loads) return; // another tab or a newer load meanwhile
     this.messages = page.messages;
     this.more = page.more;
     this.readUpTo = page.read_up_to;
     this.render();
     const target = jumpTo && this.list.querySelector(`[data-id="${jumpTo}"]`);
     if (target) {
-      target.classList.add("found");
       target.scrollIntoView({ block: "center" });
     } else this.scrollDown();
     this.markRead();
