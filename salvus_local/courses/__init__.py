@@ -16,6 +16,7 @@ from salvus_local.store.errors import BadRequest, Forbidden, NotFound, StoreErro
 from . import times
 from .files import ProjectFiles
 from .model import CourseStore
+from .peer_store import PeerStore
 
 __all__ = ["Courses"]
 
@@ -62,6 +63,7 @@ class Courses:
 
     def __init__(self, store: Any, accounts: Any, files: ProjectFiles) -> None:
         self.db = CourseStore(store)
+        self.peer = PeerStore(store)
         self.accounts = accounts
         self.files = files
 
@@ -103,11 +105,18 @@ class Courses:
         role = self.role(course, user)
         assignments = self.db.assignments(cid)
         subs = {(s["assignment_id"], s["user_id"]): s for s in self.db.submissions(cid)}
+        from . import peer_grades
+
+        peers = self.peer.of_course([a["id"] for a in assignments])
+        reviewing = peer_grades.status(self, cid, assignments)
 
         def steps(user_id: int) -> dict[str, Any]:
-            return {str(a["id"]): step_model(self._sub(subs, a["id"], user_id)) for a in assignments}
+            return {str(a["id"]): {**step_model(self._sub(subs, a["id"], user_id)),
+                                   "peer": reviewing.get((a["id"], user_id))} for a in assignments}
 
-        out: dict[str, Any] = {"course": course_model(course), "assignments": [assignment_model(a) for a in assignments]}
+        out: dict[str, Any] = {"course": course_model(course),
+                               "assignments": [{**assignment_model(a), "peer": peer_grades.brief(peers.get(a["id"]))}
+                                               for a in assignments]}
         if role == "student":
             me = self.db.student(cid, user["id"])
             out["project_id"] = me["project_id"] if me else None

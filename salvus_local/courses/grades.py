@@ -45,12 +45,15 @@ def submission(courses: Any, cid: str, user: dict[str, Any], aid: str, username:
         notebooks.append({"path": rel, "cells": [_cell_model(r, cells.get(r["grade_id"]))
                                                  for r in rows if r["notebook"] == rel]})
     got, top, _needs = grading.totals(rows)
+    from .peer_grades import reviews_of
+
     names = [s["username"] for s in students]
     at = names.index(student["username"])
     return {"username": student["username"], "name": student["name"], "state": sub["state"], "late": bool(sub["late"]),
             "collected_at": times.iso(sub["collected_at"]), "notebooks": notebooks, "total": got,
             "max_score": top if rows else assignment["max_score"], "warnings": sub["warnings"],
-            "prev": names[at - 1] if at > 0 else None, "next": names[at + 1] if at + 1 < len(names) else None}
+            "prev": names[at - 1] if at > 0 else None, "next": names[at + 1] if at + 1 < len(names) else None,
+            "peer_reviews": reviews_of(courses, assignment["id"], student["user_id"])}
 
 
 def set_grade(courses: Any, cid: str, user: dict[str, Any], aid: str, username: str, grade_id: str,

@@ -219,3 +219,26 @@ def chat(db: sqlite_utils.Database) -> None:
     db["chat_mentions"].create_index(["user_id"])
     db["chat_reads"].create({"user_id": int, "project_id": str, "path": str, "up_to": int},
                             pk=("user_id", "project_id", "path"), not_null={"up_to"})
+
+
+@migrations(name="0011_peer_review")
+def peer_review(db: sqlite_utils.Database) -> None:
+    """Peer review of course assignments (salvus_local/courses/peer.py): settings per assignment, one row per review."""
+    # questions: JSON [{notebook, grade_id, max_points}] as reviewers score them; seed: the pairing's, kept for replay.
+    db["peer_settings"].create(
+        {"assignment_id": int, "per_submission": int, "guide": str, "due": float, "seed": str, "questions": str,
+         "assigned_at": float, "closed_at": float},
+        pk="assignment_id", not_null={"per_submission", "seed"}, defaults={"guide": "", "questions": "[]"},
+        foreign_keys=[("assignment_id", "assignments", "id")],
+    )
+    # anon_id: what the reviewer sees instead of the author (their folder's name); points: JSON {grade_id: points}.
+    db["peer_reviews"].create(
+        {"assignment_id": int, "author_id": int, "reviewer_id": int, "anon_id": str, "points": str, "comment": str,
+         "updated": float, "assigned_at": float},
+        pk=("assignment_id", "author_id", "reviewer_id"), not_null={"anon_id"},
+        defaults={"points": "{}", "comment": ""},
+        foreign_keys=[("assignment_id", "assignments", "id"), ("author_id", "users", "id"),
+                      ("reviewer_id", "users", "id")],
+    )
+    db.execute("create unique index peer_reviews_anon on peer_reviews(assignment_id, anon_id)")
+    db["peer_reviews"].create_index(["assignment_id", "reviewer_id"])

@@ -7,6 +7,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register /api/courses (answers 404 with a message in single-user mode)."""
+    from . import peer_handlers  # noqa: F401  (adds its routes to bp)
     from .handlers import bp
 
     app.register_blueprint(bp)
