@@ -189,6 +189,23 @@ def add_assignment(ctx: click.Context, course_name: str, name: str, due: str | N
     _run(ctx, go)
 
 
+def _job(c: _Ctx, cid: str, path: str, body: Any, action: str) -> int:
+    """POST a bulk action, follow its job to the end, print one line per student; 1 when some failed."""
+    job_id = c.call("POST", path, body)["job"]
+    while True:
+        job = c.call("GET", f"/api/courses/{cid}/jobs/{job_id}")
+        if job["state"] != "running":
+            break
+        time.sleep(POLL_SECONDS)
+    for r in job["results"]:
+        click.echo(f"{r['status']}\t{r['username']}\t{r['message']}")
+    failed = sum(r["status"] == "failed" for r in job["results"])
+    if job["state"] == "failed":
+        raise ClientError(f"{action} failed: {job.get('message')}")
+    click.echo(f"{action}: {job['done']} of {job['total']} done, {failed} failed", err=True)
+    return 1 if failed else 0
+
+
 def _bulk(action: str) -> Any:
     @click.argument("course_name", metavar="COURSE")
     @click.argument("assignment")
@@ -199,20 +216,8 @@ def _bulk(action: str) -> Any:
         def go(c: _Ctx) -> int:
             cid = c.course_id(course_name)
             aid = c.assignment_id(cid, assignment)
-            job_id = c.call("POST", f"/api/courses/{cid}/assignments/{aid}/{action}",
-                            {"students": list(students)} if students else None)["job"]
-            while True:
-                job = c.call("GET", f"/api/courses/{cid}/jobs/{job_id}")
-                if job["state"] != "running":
-                    break
-                time.sleep(POLL_SECONDS)
-            for r in job["results"]:
-                click.echo(f"{r['status']}\t{r['username']}\t{r['message']}")
-            failed = sum(r["status"] == "failed" for r in job["results"])
-            if job["state"] == "failed":
-                raise ClientError(f"{action} failed: {job.get('message')}")
-            click.echo(f"{action}: {job['done']} of {job['total']} done, {failed} failed", err=True)
-            return 1 if failed else 0
+            return _job(c, cid, f"/api/courses/{cid}/assignments/{aid}/{action}",
+                        {"students": list(students)} if students else None, action)
         _run(ctx, go)
 
     command.__doc__ = f"{action.capitalize()} an assignment for every student (or --student …)."
@@ -244,4 +249,60 @@ def grades(ctx: click.Context, course_name: str, csv_file: Path | None) -> None:
             raise ClientError(f"cannot write {csv_file}: {exc.strerror}") from None
         click.echo(f"wrote {csv_file}", err=True)
         return 0
+    _run(ctx, go)
+
+
+@course.group()
+def peer() -> None:
+    """Peer review: assign collected submissions to anonymous peers, collect their reviews."""
+
+
+@peer.command("assign")
+@click.argument("course_name", metavar="COURSE")
+@click.argument("assignment")
+@click.option("--per", "per_submission", type=int, default=None, help="Reviews per submission (default 2).")
+@click.option("--guide", "guide_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Grading guide for the reviewers (a markdown file).")
+@click.option("--due", default=None, help="Due time of the reviews, ISO-8601 (e.g. 2026-12-08T09:00:00Z).")
+@_connection_options
+@click.pass_context
+def peer_assign(ctx: click.Context, course_name: str, assignment: str, per_submission: int | None,
+                guide_file: Path | None, due: str | None) -> None:
+    """Set up peer review (if needed) and send each collected submission, author-free, to its reviewers."""
+    def go(c: _Ctx) -> int:
+        cid = c.course_id(course_name)
+        aid = c.assignment_id(cid, assignment)
+        base = f"/api/courses/{cid}/assignments/{aid}/peer"
+        settings: dict[str, Any] = {}
+        if per_submission is not None:
+            settings["per_submission"] = per_submission
+        if guide_file is not None:
+            try:
+                settings["guide"] = guide_file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise ClientError(f"cannot read {guide_file}: {getattr(exc, 'strerror', None) or exc}") from None
+        if due is not None:
+            settings["due"] = due
+        view = c.call("GET", f"/api/courses/{cid}")
+        current = next(a for a in view["assignments"] if str(a["id"]) == aid).get("peer")
+        if settings or current is None:
+            c.call("PUT", base, settings)
+        return _job(c, cid, f"{base}/assign", None, "peer assign")
+    _run(ctx, go)
+
+
+@peer.command("collect")
+@click.argument("course_name", metavar="COURSE")
+@click.argument("assignment")
+@click.option("--grade", type=click.Choice(["median", "mean", "none"]), default="none", show_default=True,
+              help="Put the median or mean of the peers' points into each graded submission.")
+@_connection_options
+@click.pass_context
+def peer_collect(ctx: click.Context, course_name: str, assignment: str, grade: str) -> None:
+    """Close peer review and list each submission's reviews; --grade takes the peers' points as the grade."""
+    def go(c: _Ctx) -> int:
+        cid = c.course_id(course_name)
+        aid = c.assignment_id(cid, assignment)
+        return _job(c, cid, f"/api/courses/{cid}/assignments/{aid}/peer/collect",
+                    {"grade": None if grade == "none" else grade}, "peer collect")
     _run(ctx, go)

@@ -119,3 +119,28 @@ def test_bad_input_is_one_line_and_exit_2(multi: Server, teacher: Person, token:
     one_line_error_in_process(in_process(multi, student_token, "create", "Mine"), "403")
     one_line_error_in_process(in_process(multi, student_token, "grades", cid), "403")
     assert in_process(multi, student_token, "list").stdout.startswith(f"{cid}\t")  # they see it as enrolled
+
+
+def test_peer_commands(multi: Server, teacher: Person, token: str, tmp_path: Path) -> None:
+    cid = in_process(multi, token, "create", f"Peer {unique('c')}").stdout.split("\t")[0]
+    pid = teacher.get(f"/api/courses/{cid}").json()["course"]["project_id"]
+    put_notebook(teacher, pid, "hw/hw.ipynb", homework())
+    names = sorted(unique("q") for _ in range(3))
+    teacher.post(f"/api/courses/{cid}/students", data=student_csv(names), headers={"Content-Type": "text/csv"})
+    assert in_process(multi, token, "add-assignment", cid, "hw").exit_code == 0
+    one_line_error_in_process(in_process(multi, token, "peer", "collect", cid, "hw"), "not assigned")
+    one_line_error_in_process(in_process(multi, token, "peer", "assign", cid, "hw", "--per", "0"), "per_submission")
+    one_line_error_in_process(in_process(multi, token, "peer", "assign", cid, "hw", "--guide",
+                                         str(tmp_path / "missing.md")), "cannot read")
+    one_line_error_in_process(in_process(multi, token, "peer", "assign", cid, "hw"), "collect first")
+    for action in ("distribute", "collect"):
+        assert in_process(multi, token, action, cid, "hw").exit_code == 0
+    (tmp_path / "guide.md").write_text("# Guide\nTwo points for a reason.\n")
+    out = in_process(multi, token, "peer", "assign", cid, "hw", "--per", "2", "--guide", str(tmp_path / "guide.md"),
+                     "--due", "2100-01-01T00:00:00Z")
+    assert out.exit_code == 0 and out.stdout.count("ok\t") == 3 and "2 submission(s) to review" in out.stdout, out
+    peer = teacher.get(f"/api/courses/{cid}").json()["assignments"][0]["peer"]
+    assert peer == {"per_submission": 2, "due": "2100-01-01T00:00:00Z", "state": "assigned"}
+    out = in_process(multi, token, "peer", "collect", cid, "hw", "--grade", "median")
+    assert out.exit_code == 0 and out.stdout.count("0 of 2 reviews done") == 3, out
+    assert "peer collect: 3 of 3 done, 0 failed" in out.stderr
