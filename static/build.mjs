@@ -55,6 +55,7 @@ const options = {
     courses: "src/courses/list.js",
     course: "src/courses/course.js",
     grade: "src/courses/grade.js",
+    review: "src/courses/review.js",
     syncdevice: "src/sync/device.js",
   },
   absWorkingDir: here,

@@ -24,7 +24,7 @@ export const courses = {
   /** {due?, extensions?: {username: due|null}} → assignment */
   updateAssignment: (cid, aid, body) => rootApi("PATCH", A(cid, aid), body),
   /** action: distribute|collect|autograde|return → {job} */
-  act: (cid, aid, action, students) => rootApi("POST", `${A(cid, aid)}/${action}`, students ? { students } : {}),
+  act: (cid, aid, action, students, extra) => rootApi("POST", `${A(cid, aid)}/${action}`, { ...(students ? { students } : {}), ...(extra || {}) }),
   /** {id, action, state, done, total, results: [{username, status, message}]} */
   job: (cid, job) => rootApi("GET", `${C(cid)}/jobs/${U(job)}`),
   submission: (cid, aid, username) => rootApi("GET", `${A(cid, aid)}/submissions/${U(username)}`),
@@ -32,6 +32,12 @@ export const courses = {
   grade: (cid, aid, username, gradeId, body, notebook) =>
     rootApi("PUT", `${A(cid, aid)}/submissions/${U(username)}/grades/${U(gradeId)}${notebook ? `?notebook=${U(notebook)}` : ""}`, body),
   gradebookUrl: (cid) => `${rootUrl()}${C(cid)}/gradebook.csv`,
+  /** teacher: {assignment, settings, submissions, left_out}; student: {guide, questions, reviews, due, state, …} */
+  peer: (cid, aid) => rootApi("GET", `${A(cid, aid)}/peer`),
+  /** {per_submission?, guide?, due?} or {enabled: false} → {enabled, settings} */
+  setPeer: (cid, aid, body) => rootApi("PUT", `${A(cid, aid)}/peer`, body),
+  /** one of the requester's reviews: {points?: {grade_id: points|null}, comment?} → the review */
+  review: (cid, aid, id, body) => rootApi("PUT", `${A(cid, aid)}/peer/reviews/${U(id)}`, body),
 };
 
 /** The parts of this page's URL after /courses/: [cid, "grade", aid, username] (decoded). */
@@ -41,6 +47,7 @@ export function urlParts() {
 }
 
 export const courseUrl = (cid) => `${rootUrl()}courses/${U(cid)}`;
+export const reviewUrl = (cid, aid) => `${courseUrl(cid)}/review/${U(aid)}`;
 export const gradeUrl = (cid, aid, username) => `${courseUrl(cid)}/grade/${U(aid)}/${U(username)}`;
 /** A page of a project ("files/<path>/", "notebooks/<path>"), by the project's id. */
 export const projectPage = (pid, rest) => `${rootUrl()}p/${U(pid)}/${rest}`;

@@ -122,9 +122,33 @@ class GradePage {
       ),
     );
     const warnings = (sub.warnings || []).length ? h("div", { class: "panel grade-warnings", role: "note" }, h("strong", {}, "Warnings"), h("ul", {}, ...sub.warnings.map((w) => h("li", {}, w)))) : null;
+    const peer = (sub.peer_reviews || []).length ? this.peerView(sub.peer_reviews) : null;
     const books = (sub.notebooks || []).map((nb) => h("section", { class: "grade-notebook" }, h("h2", {}, nb.path), ...this.notebookView(nb)));
-    this.main.replaceChildren(...[head, warnings].filter(Boolean), ...(books.length ? books : [h("p", { class: "panel muted" }, "Nothing was collected from this student.")]));
+    this.main.replaceChildren(...[head, warnings, peer].filter(Boolean), ...(books.length ? books : [h("p", { class: "panel muted" }, "Nothing was collected from this student.")]));
     typesetMath(this.main);
+  }
+
+  /** The peer reviews of this submission, reviewers named (the author never sees the names). */
+  peerView(reviews) {
+    const done = reviews.filter((r) => r.done).length;
+    const points = (r) => Object.entries(r.points).map(([gid, p]) => `${gid} ${score(p)}`).join(" · ") || "no points yet";
+    return h(
+      "details",
+      { class: "panel grade-peer", open: true },
+      h("summary", {}, `Peer reviews: ${done} of ${reviews.length} done`),
+      h(
+        "ul",
+        { class: "peer-list" },
+        ...reviews.map((r) =>
+          h(
+            "li",
+            { class: "peer-review", dataset: { reviewer: r.reviewer } },
+            h("strong", {}, r.reviewer_name), r.reviewer_name !== r.reviewer ? h("span", { class: "muted" }, ` (${r.reviewer})`) : null, ": ", h("span", { class: "peer-points" }, points(r)),
+            r.comment ? h("div", { class: "peer-comment" }, r.comment) : null,
+          ),
+        ),
+      ),
+    );
   }
 
   /** The graded cells of a notebook in the order of the whole notebook, with the other cells as context. */
@@ -200,6 +224,8 @@ class GradePage {
       state.title = s === "error" ? text : "";
     };
     const auto = c.auto_points != null ? h("div", { class: "auto-points" }, h("span", { class: "muted" }, "Tests: "), h("strong", {}, score(c.auto_points, c.max_points))) : null;
+    const peers = (this.sub.peer_reviews || []).filter((r) => r.points[c.grade_id] != null).map((r) => `${r.reviewer} ${score(r.points[c.grade_id])}`);
+    const peerLine = peers.length ? h("div", { class: "peer-points-row" }, h("span", { class: "muted" }, "Peers: "), peers.join(", ")) : null;
     const points = h("input", {
       type: "number",
       class: "points-input",
@@ -244,6 +270,7 @@ class GradePage {
       "div",
       { class: "grade-box" },
       auto,
+      peerLine,
       h("label", { class: "points-row" }, h("span", {}, c.auto_points != null ? "Points (override)" : "Points"), points, h("span", { class: "muted max-points" }, c.max_points != null ? `/ ${score(c.max_points)}` : "")),
       h("label", { class: "comment-row" }, h("span", {}, "Comment"), comment),
       state,

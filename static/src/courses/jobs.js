@@ -5,8 +5,8 @@ import { h } from "../dom.js";
 import { courses } from "./api.js";
 
 const POLL_MS = 600;
-const VERB = { distribute: "Distributing", collect: "Collecting", autograde: "Autograding", return: "Returning" };
-const DONE = { distribute: "Distributed", collect: "Collected", autograde: "Autograded", return: "Returned" };
+const VERB = { distribute: "Distributing", collect: "Collecting", autograde: "Autograding", return: "Returning", "peer/assign": "Assigning peer review of", "peer/collect": "Collecting peer reviews of" };
+const DONE = { distribute: "Distributed", collect: "Collected", autograde: "Autograded", return: "Returned", "peer/assign": "Assigned peer review of", "peer/collect": "Collected peer reviews of" };
 
 export class JobView {
   /** cid, the job's id, its action and assignment name; onChange() after every poll (to refresh the table). */

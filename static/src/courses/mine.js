@@ -3,7 +3,7 @@
 // project and to the returned feedback. They see nothing of other students.
 import { projects } from "../api.js";
 import { h } from "../dom.js";
-import { dueFor, shortDate, folderUrl, score } from "./api.js";
+import { dueFor, shortDate, folderUrl, score, reviewUrl } from "./api.js";
 
 // A student's words for where their copy is (grading shows only once the work is returned).
 const MY_STATE = {
@@ -37,6 +37,21 @@ async function myProject(data, username) {
   const own = list.filter((p) => p.owner === username);
   const hit = own.find((p) => p.course_id === c.id) || own.find((p) => p.title === c.title) || own.find((p) => p.title.startsWith(c.title));
   return hit ? hit.id : null;
+}
+
+/** "Peer review: 1 of 2 done, due …" with a link to the review page, when this student has reviews to do. */
+function peerLine(cid, a, step) {
+  const p = a.peer;
+  if (!p || p.state === "set" || !step.peer || !step.peer.to_review) return null;
+  const { reviewed, to_review: all } = step.peer;
+  const closed = p.state === "closed";
+  const text = `Peer review: ${reviewed} of ${all} done${closed ? " (closed)" : p.due ? `, due ${shortDate(p.due)}` : ""}`;
+  return h(
+    "div",
+    { class: "my-peer" },
+    h("span", { class: `peer-state${reviewed === all ? " all-done" : ""}` }, text),
+    h("a", { class: `${reviewed === all || closed ? "tool" : "primary"} button-link review-link`, href: reviewUrl(cid, a.id) }, closed ? "See my reviews" : "Review"),
+  );
 }
 
 export async function studentView(data, main, user) {
@@ -74,6 +89,7 @@ export async function studentView(data, main, user) {
         returned && pid ? h("a", { class: "primary button-link feedback-link", href: folderUrl(pid, `${a.name}/feedback`) }, "Feedback") : null,
         has && pid ? h("a", { class: `${returned ? "tool" : "primary"} button-link open-files`, href: folderUrl(pid, a.name) }, "Open my files") : has ? h("span", { class: "muted" }, "Your project is not listed") : null,
       ),
+      peerLine(data.course.id, a, step),
     );
   });
   const parts = [

@@ -6,6 +6,7 @@ import { h, toast, ask } from "../dom.js";
 import { courses, dueFor, shortDate, stepBadge, gradeUrl, folderUrl, score } from "./api.js";
 import { JobView } from "./jobs.js";
 import { addStudentsDialog, addAssignmentDialog, dueDialog, cellDialog } from "./dialogs.js";
+import { peerDialog, collectReviewsDialog } from "./peerdialogs.js";
 
 const POLL_MS = 4000;
 const ACTIONS = [
@@ -131,8 +132,37 @@ export class TeacherView {
       ),
       job && job.active ? h("progress", { class: "col-progress", max: job.bar.max, value: job.bar.value, "aria-label": `${a.name}: ${job.action}` }) : null,
       h("div", { class: "a-summary muted" }, summary.join(" · ")),
+      a.kind !== "handout" ? this.peerHead(a, steps, job) : null,
       manual.length ? h("a", { class: "grade-next", href: gradeUrl(this.cid, a.id, manual[0].username) }, `Grade by hand (${manual.length})`) : null,
     );
+  }
+
+  /** The column's peer review line: its settings (a dialog), Assign / Collect reviews, how many reviews are done. */
+  peerHead(a, steps, job) {
+    const p = a.peer;
+    const busy = !!(job && job.active) || !this.data.students.length;
+    const label = p ? `Peer review: ${p.per_submission} each${p.due ? `, due ${shortDate(p.due)}` : ""}` : "Peer review…";
+    const counts = steps.reduce((acc, st) => (st.peer ? [acc[0] + st.peer.reviewed, acc[1] + st.peer.to_review] : acc), [0, 0]);
+    const button = (action, text, title, onclick) => h("button", { class: "tool a-action", dataset: { action }, title, disabled: busy, onclick }, text);
+    return h(
+      "div",
+      { class: "a-peer" },
+      h("button", { class: "link-button peer-button", title: "Set up peer review: reviews per submission, due date, grading guide", onclick: () => peerDialog(this.cid, a, () => this.refresh()) }, label),
+      p
+        ? h(
+            "div",
+            { class: "a-actions peer-actions" },
+            p.state === "closed" ? null : button("peer/assign", p.state === "set" ? "Assign reviews" : "Copy again", p.state === "set" ? "Send each collected submission, without its author's name, to other students" : "The pairs are fixed; copy the submissions to the reviewers again", () => this.act(a, "peer/assign")),
+            p.state !== "set" ? button("peer/collect", p.state === "closed" ? "Collect again" : "Collect reviews", "Close the reviews; optionally grade from them", () => this.collectReviews(a)) : null,
+          )
+        : null,
+      p && p.state !== "set" ? h("div", { class: "a-summary muted peer-summary" }, `${counts[0]}/${counts[1]} reviews done${p.state === "closed" ? " · closed" : ""}`) : null,
+    );
+  }
+
+  async collectReviews(a) {
+    const choice = await collectReviewsDialog(a);
+    if (choice) await this.act(a, "peer/collect", null, choice);
   }
 
   cell(a, s, step) {
@@ -150,11 +180,12 @@ export class TeacherView {
         h("button", { class: "icon-button cell-menu", title: `Extension and actions for ${s.username}`, "aria-label": `${a.name} for ${s.username}: extension and actions`, onclick: () => cellDialog(this.cid, a, s, (aa, act, who) => this.act(aa, act, who), () => this.refresh()) }, "⋯"),
       ),
       extended ? h("div", { class: "extension-note", title: "Extension" }, `ext. ${shortDate(due)}`) : null,
+      step && step.peer ? h("div", { class: "peer-note", title: `Reviewed ${step.peer.reviewed} of the ${step.peer.to_review} submissions given to them; ${step.peer.received_done} of ${step.peer.received} reviews of their own work done` }, `reviews ${step.peer.reviewed}/${step.peer.to_review}`) : null,
     );
   }
 
   /** Start a bulk action (or one for some students) and follow its job. */
-  async act(a, action, students) {
+  async act(a, action, students, extra) {
     if (action === "collect" && !students) {
       const open = this.data.students.filter((s) => {
         const due = dueFor(a, s.username);
@@ -167,7 +198,7 @@ export class TeacherView {
     }
     let r;
     try {
-      r = await courses.act(this.cid, a.id, action, students);
+      r = await courses.act(this.cid, a.id, action, students, extra);
     } catch (err) {
       return toast(`Cannot ${action} ${a.name}: ${err.message}`, 8000);
     }
