@@ -186,8 +186,8 @@ def save_review(courses: Any, cid: str, user: dict[str, Any], aid: str, anon_id:
     courses.course_for(cid, user, needed="student")
     assignment = courses.db.assignment(cid, aid)
     settings = courses.peer.settings(assignment["id"])
-    review = next((r for r in courses.peer.reviews(assignment["id"], reviewer_id=user["id"]) if r["anon_id"] == anon_id),
-                  None) if settings else None
+    mine = courses.peer.reviews(assignment["id"], reviewer_id=user["id"]) if settings else []
+    review = next((r for r in mine if r["anon_id"] == anon_id), None)
     if settings is None or review is None:
         raise NotFound(f"You have no review {anon_id!r} of {assignment['name']}")
     if settings["closed_at"]:

@@ -55,7 +55,8 @@ class PeerStore:
                                             **r} for r in rows])
             db["peer_settings"].update(aid, {"assigned_at": now, "closed_at": None})
 
-    def reviews(self, aid: int, *, author_id: int | None = None, reviewer_id: int | None = None) -> list[dict[str, Any]]:
+    def reviews(self, aid: int, *, author_id: int | None = None,
+                reviewer_id: int | None = None) -> list[dict[str, Any]]:
         """Review rows (``points`` decoded) with ``author``/``reviewer`` usernames, by anon id."""
         sql = ("select r.*, a.name as author, b.name as reviewer, "
                "coalesce(nullif(b.display_name, ''), b.name) as reviewer_name from peer_reviews r "
