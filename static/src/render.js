@@ -59,9 +59,18 @@ export function sanitize(html) {
   return inertFragment(DOMPurify.sanitize(String(html), PURIFY));
 }
 
-/** HTML → fragment; trusted notebooks skip the sanitizer (CSP still blocks scripts). */
+// A trusted notebook may restyle the page and hold forms, but trust is read from the file's own
+// metadata, which whoever wrote the file controls: frames (an <iframe srcdoc> runs any script of
+// our origin), plugins, <base>/<meta>/<link>, scripts and event handlers still go.
+const PURIFY_TRUSTED = {
+  FORBID_TAGS: ["iframe", "frame", "object", "embed", "base", "meta", "link"],
+  ADD_TAGS: ["style"],
+  FORCE_BODY: true, // a leading <style> is kept (DOMPurify would move it into an unused <head>)
+};
+
+/** HTML → fragment; trusted notebooks get a looser sanitizer (styles and forms kept). */
 export function htmlFragment(html, trusted = false) {
-  return trusted ? inertFragment(String(html)) : sanitize(html);
+  return trusted ? inertFragment(DOMPurify.sanitize(String(html), PURIFY_TRUSTED)) : sanitize(html);
 }
 
 const md = new MarkdownIt({ html: true, linkify: true, typographer: false });

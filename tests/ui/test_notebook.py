@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 
 import nbformat
 import pytest
@@ -214,3 +215,27 @@ def test_a_jupyterlab_notebook_opens_with_its_outputs(page: object, contents_cli
         assert after.source == before.source
         if before.cell_type == "code":
             assert after.outputs == before.outputs and after.execution_count == before.execution_count
+
+
+def test_a_trusted_flag_in_the_file_runs_no_script(page: object, contents_client: Server, nb_path: str) -> None:
+    # Trust is read from the notebook's own metadata, which whoever wrote the file controls (a collaborator,
+    # a student's submission, a synced or downloaded notebook): its HTML must still not run scripts here.
+    gadget = f"gadget-{uuid.uuid4().hex[:6]}.js"
+    r = contents_client.put(f"/api/contents/{gadget}", json={"type": "file", "format": "text",
+                                                                "content": "top.pwned = 'gadget'"})
+    assert r.status_code == 201, r.text
+    slug = contents_client.post("/api/shares", json={"path": gadget}).json()["slug"]
+    frame = f'<iframe srcdoc="<script src=&quot;/api/shares/{slug}/raw/&quot;></script>"></iframe>'
+    nb = nbformat.v4.new_notebook(metadata={"salvus": {"trusted": True}}, cells=[
+        nbformat.v4.new_markdown_cell(f"# Homework\n\n{frame}"),
+        nbformat.v4.new_code_cell("1", execution_count=1, outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/html": f"<b id=ok>ok</b>{frame}", "text/plain": "x"})])])
+    r = contents_client.put(f"/api/contents/{nb_path}", json={"type": "notebook", "content": nb})
+    assert r.status_code in (200, 201), r.text
+    open_notebook(page, contents_client, nb_path)
+    page.locator(".markdown-rendered h1", has_text="Homework").wait_for()
+    page.locator(".html-output #ok").wait_for()
+    # The gadget itself is inert now; an iframe left in place would still show it had been let through.
+    assert page.locator(".cell iframe").count() == 0
+    assert page.evaluate("window.pwned") is None
+    contents_client.delete(f"/api/contents/{gadget}")

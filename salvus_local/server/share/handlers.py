@@ -65,6 +65,10 @@ def raw(slug: str, rest: str) -> Response:
     """A shared file's bytes, inert: sandboxed without scripts, no sniffing."""
     name, data = _shares().read_bytes(slug, rest)
     mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if "javascript" in mime or "ecmascript" in mime:
+        # Served as JavaScript it would be a script of our origin that `script-src 'self'` lets any HTML
+        # injection load (an <iframe srcdoc> in a trusted notebook); as text (nosniff) it cannot run.
+        mime = "text/plain"
     response = Response(data, mimetype=mime)
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
     response.headers["X-Content-Type-Options"] = "nosniff"

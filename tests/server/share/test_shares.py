@@ -146,3 +146,16 @@ def test_links_cannot_leave_the_shared_folder(server: Server) -> None:
         for kind in ("contents", "raw"):
             r = server.get(f"/api/shares/{slug}/{kind}/{bad}", auth=False)
             assert r.status_code == 404 and "secret" not in r.text, (bad, kind, r.status_code)
+
+
+@pytest.mark.parametrize("name", ["gadget.js", "gadget.mjs", "gadget.cjs", "page.html", "pic.svg"])
+def test_raw_bytes_never_run_as_a_script_of_our_origin(server: Server, name: str) -> None:
+    # A published .js served as JavaScript is a same-origin script any HTML injection (an
+    # <iframe srcdoc> in a trusted notebook) could load past `script-src 'self'`.
+    put(server, f"gadgets/{name}", "top.pwned = 1", "file", "text")
+    slug = publish(server, f"gadgets/{name}")["slug"]
+    r = server.get(f"/api/shares/{slug}/raw/", auth=False)
+    assert r.status_code == 200 and r.content == b"top.pwned = 1"
+    mime = r.headers["Content-Type"].split(";")[0].strip().lower()
+    assert "javascript" not in mime and "ecmascript" not in mime, mime
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
