@@ -14,14 +14,16 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import BadRequest, NotFound
+from .errors import BadRequest, NotFound, TooManyAttempts
 
 EXPIRES = 600  # seconds a grant waits for approval (RFC 8628 leaves it to the server)
 INTERVAL = 5  # seconds between polls (RFC 8628's default)
 MAX_PENDING = 1000  # grants waiting at once: a flood of starts cannot fill the memory
+MAX_PER_ADDRESS = 20  # ...nor, from one address (no sign-in is needed to start), lock everybody else out
 # No 0/O, 1/I/L, U/V: a code read aloud or off a phone is typed right (RFC 8628 §6.1).
 ALPHABET = "BCDFGHJKMNPQRSTWXZ23456789"
 CODE_LEN = 8  # 26^8 ≈ 2·10^11 codes; guesses are throttled per user, and a grant lives 10 minutes
@@ -40,6 +42,7 @@ class Grant:
     interval: float = INTERVAL
     user_id: int | None = None  # set when approved
     denied: bool = False
+    address: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -63,19 +66,24 @@ class DeviceGrants:
         self._grants: dict[str, Grant] = {}  # by device_code
         self._lock = threading.Lock()
 
-    def start(self, machine: object = None) -> Grant:
-        """A new grant for a device naming itself machine (shown on the approve page)."""
-        name = machine.strip()[:80] if isinstance(machine, str) and machine.strip() else "a device"
+    def start(self, machine: object = None, address: str = "") -> Grant:
+        """A new grant for a device naming itself machine (shown on the approve page), asked from address."""
+        # Control and format characters (a right-to-left override) would let the name rewrite the page around it.
+        name = "".join(c for c in machine if unicodedata.category(c)[0] not in "CZ" or c == " ") \
+            if isinstance(machine, str) else ""
+        name = name.strip()[:80] or "a device"
         now = time.time()
         with self._lock:
             self._expire(now)
+            if sum(g.address == address for g in self._grants.values()) >= MAX_PER_ADDRESS:
+                raise TooManyAttempts(min(g.expires for g in self._grants.values() if g.address == address) - now)
             if len(self._grants) >= MAX_PENDING:
                 raise BadRequest("Too many sign-ins are waiting for approval; try again in a few minutes")
             codes = {g.user_code for g in self._grants.values()}
             user_code = ""
             while not user_code or user_code in codes:
                 user_code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LEN))
-            grant = Grant(secrets.token_urlsafe(32), user_code, name, now, now + EXPIRES)
+            grant = Grant(secrets.token_urlsafe(32), user_code, name, now, now + EXPIRES, address=address)
             self._grants[grant.device_code] = grant
         return grant
 

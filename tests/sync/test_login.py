@@ -128,3 +128,23 @@ def test_odd_user_codes_and_single_user_servers_get_a_4xx(hub_server: Server, se
         assert r.status_code == 404 and "No sign-in is waiting" in r.json()["message"], (code, r.text)
     r = server.post("/api/sync/device/approve", json={"user_code": "ABCD-EFGH"})
     assert r.status_code == 404 and "single-user" in r.json()["message"], r.text
+
+
+def test_one_address_cannot_fill_the_hub_with_sign_ins_or_guess_codes(hub_server: Server) -> None:
+    """No sign-in is needed to start one: 1,000 starts from one address locked every laptop out for 10 minutes;
+    code look-ups on the approve page's API were not throttled (an oracle for guessing); a machine name with a
+    right-to-left override rewrote the approve page's sentence around it."""
+    start = lambda machine="m": requests.post(hub_server.url("/api/sync/device"), json={"machine": machine}, timeout=30)
+    first = start("laptop\u202e.bad\u200b")
+    assert first.status_code == 200, first.text
+    for _ in range(19):
+        assert start().status_code == 200
+    r = start()
+    assert r.status_code == 429 and "try again" in r.json()["message"] and int(r.headers["Retry-After"]) > 0, r.text
+    eve = make_user(hub_server, prefix="eve")
+    shown = eve.get(f"/api/sync/device/pending?user_code={first.json()['user_code']}")
+    assert shown.status_code == 200 and shown.json()["machine"] == "laptop.bad", shown.text
+    statuses = [eve.get("/api/sync/device/pending?user_code=BBBB-BBBB").status_code for _ in range(8)]
+    assert statuses[0] == 404 and statuses[-1] == 429, statuses
+    # The same budget as approving: guesses there wait too.
+    assert eve.post("/api/sync/device/approve", json={"user_code": "CCCC-CCCC"}).status_code == 429

@@ -53,7 +53,7 @@ def _approve_url() -> str:
 def start() -> Response:
     """Start a device sign-in: the codes, where to approve, how often to poll."""
     body = get_json_body() or {}
-    grant = grants().start(body.get("machine"))
+    grant = grants().start(body.get("machine"), request.remote_addr or "")
     code = display(grant.user_code)
     return jsonify({"device_code": grant.device_code, "user_code": code, "verification_uri": _approve_url(),
                     "verification_uri_complete": f"{_approve_url()}?code={code}", "interval": int(grant.interval),
@@ -78,7 +78,13 @@ def token() -> Response:
 @bp.get("/api/sync/device/pending")
 def pending() -> Response:
     """What a user code would approve (the approve page shows the machine before asking)."""
-    grant = grants().find(request.args.get("user_code"))
+    devices = grants()
+    keys = _guess_keys()
+    try:
+        grant = devices.find(request.args.get("user_code"))
+    except NotFound:
+        services().auth.accounts.throttle.failed(keys)  # else a free oracle for guessing codes
+        raise
     return jsonify({"user_code": display(grant.user_code), "machine": grant.machine,
                     "expires_in": max(0, int(grant.expires - time.time()))})
 
@@ -90,8 +96,7 @@ def approve() -> Response:
     devices = grants()  # 404 first on a single-user server (it has no accounts to approve with)
     user = _signed_in_user()
     acc = services().auth.accounts
-    keys = acc.throttle.keys(request.remote_addr or "", f"device:{user['name']}")
-    acc.throttle.check(keys)  # user codes are short: guessing them is slowed down like passwords
+    keys = _guess_keys()
     try:
         grant = devices.approve(body.get("user_code"), user["id"], allow=body.get("allow", True) is not False)
     except NotFound:
@@ -109,6 +114,14 @@ def revoke_own() -> tuple[str, int]:
         raise APIError(400, "Send the token to revoke as 'Authorization: token …'")
     services().auth.accounts.tokens.revoke(token_id)
     return "", 204
+
+
+def _guess_keys() -> list[str]:
+    """The throttle keys of the signed-in user's code lookups, checked now (429 while they must wait)."""
+    throttle = services().auth.accounts.throttle
+    keys = throttle.keys(request.remote_addr or "", f"device:{_signed_in_user()['name']}")
+    throttle.check(keys)  # user codes are short: guessing them is slowed down like passwords
+    return keys
 
 
 def _signed_in_user() -> dict[str, Any]:
