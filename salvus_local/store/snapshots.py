@@ -32,13 +32,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import BadRequest, NotFound, StoreError
+from .errors import BadRequest, InsufficientStorage, NotFound, StoreError
 from .owner import as_owner
 from .state import ProjectState
 
 log = logging.getLogger(__name__)
 
 REF = "refs/salvus/snapshots"
+# How git says a write found no room (untranslated: ENV sets LC_ALL=C).
+DISK_FULL = (b"No space left on device", b"Out of diskspace", b"Disk quota exceeded")
 RESTARTED = "History inside the folder was deleted (.git removed); a new history starts here"
 ENV = {
     "GIT_AUTHOR_NAME": "salvus-local", "GIT_AUTHOR_EMAIL": "snapshots@salvus.local",
@@ -84,6 +86,9 @@ class Snapshots:
         proc = subprocess.run(["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], cwd=self.root, env=env,
                               input=input, capture_output=True, check=False, **run_as)
         if check and proc.returncode:
+            if any(sign in proc.stderr for sign in DISK_FULL):
+                raise InsufficientStorage("The disk is full: no snapshot was taken (the files are as they were); "
+                                          "free some space")
             raise StoreError(f"git {args[0]} failed: {proc.stderr.decode(errors='replace').strip()[-300:]}")
         return proc.stdout
 
