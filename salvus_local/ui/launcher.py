@@ -28,6 +28,7 @@ from typing import Any
 
 from salvus_local.config import Config
 from salvus_local.kernel.limits import blocked_path
+from salvus_local.store.errors import StoreError
 from salvus_local.store.permissions import secure_data_dir
 
 log = logging.getLogger("salvus_local.launcher")
@@ -313,6 +314,12 @@ def serve(config: Config, start_web: Any = None) -> None:
     prepare_dirs(config)
     check_isolation(config)
     check_compute_tcp(config)
+    admin = None
+    if getattr(config, "multi_user", False):
+        try:
+            admin = first_admin(config)
+        except StoreError as exc:  # a reserved or invalid --admin-user: one line, before anything starts
+            raise LaunchError(f"--admin-user {config.admin_user!r}: {exc}") from None
     sock = bind_http(config.ip, config.port)
     config.port = sock.getsockname()[1]
     config.token = config.token or secrets.token_urlsafe(32)
@@ -334,7 +341,7 @@ def serve(config: Config, start_web: Any = None) -> None:
                           file=sys.stderr)
         if getattr(config, "multi_user", False):
             print(f"salvus-local: multi-user mode; the URL above signs you in as the admin "
-                  f"{first_admin(config)!r}", file=sys.stderr)
+                  f"{admin!r}", file=sys.stderr)
         server_json = write_server_json(config, url)
         if start_web is not None:
             start_web(config, sock, url)

@@ -117,3 +117,11 @@ def test_serve_subcommand(start_server):
     srv = start_server("serve", "--kernel", "python", env={"SALVUS_LOCAL_KERNELS": "python"})
     assert srv.get("/api").status_code == 200
     assert srv.get("/api/kernelspecs").json()["default"] == "python3"
+
+
+@pytest.mark.parametrize("name", ["root", "9lives"])
+def test_a_reserved_or_invalid_admin_user_is_one_line(tmp_path, name):
+    # It was a traceback, printed after the compute servers had started and the URL was shown.
+    result = run_cli("--multi-user", "--admin-user", name, "--port", "0", "--data-dir", str(tmp_path / "data"),
+                     env=PYTHON_ONLY)
+    assert_one_line_error(result, "--admin-user", name)
