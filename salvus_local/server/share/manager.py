@@ -59,6 +59,9 @@ class ShareManager:
         cm = self.workspace.contents(project_id)
         model = cm.get(path, content=False)  # 404 / 400 for a missing or bad path
         path = model["path"]
+        if any(part.startswith(".") for part in path.split("/")):  # served nowhere (see _inside): say so now
+            raise APIError(400, f"{path!r} is hidden (a name starting with '.'), and hidden files are never "
+                                "published: rename it first")
         existing = self.store.query("select * from shares where project_id = ? and path = ?", (project_id, path))
         if existing:
             return self._public(existing[0])

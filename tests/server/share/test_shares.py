@@ -159,3 +159,12 @@ def test_raw_bytes_never_run_as_a_script_of_our_origin(server: Server, name: str
     mime = r.headers["Content-Type"].split(";")[0].strip().lower()
     assert "javascript" not in mime and "ecmascript" not in mime, mime
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", [".hidden.txt", "..dots.txt", ".secret/inner.txt"])
+def test_publishing_a_hidden_file_says_it_never_would_be_served(server: Server, path: str) -> None:
+    # It was a 201 with a link that always answered 404.
+    put(server, path, "x", "file", "text")
+    r = server.post("/api/shares", json={"path": path})
+    assert r.status_code == 400 and "hidden" in r.json()["message"], r.text
+    assert server.get("/api/shares", params={"path": path}).json() == []
