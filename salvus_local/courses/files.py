@@ -36,4 +36,5 @@ class ProjectFiles(Protocol):
         """Snapshot now, then read folder from that version: (version, time folder last changed, files)."""
 
     def run_as(self, project_id: str) -> tuple[int, int] | None:
-        """(uid, gid) grading of this student project's work runs as (None: the server's own); never root."""
+        """(uid, gid) grading of this student project's work runs as; never root.  None: the executor's choice
+        (a uid leased from its grading pool on root servers, the server's own otherwise)."""

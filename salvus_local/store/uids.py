@@ -47,6 +47,19 @@ class ProjectUids:
             db["project_uids"].insert({"project_id": project_id, "uid": uid, "assigned": time.time()})
         return uid
 
+    def pseudo(self, prefix: str) -> list[tuple[str, int]]:
+        """(pseudo-project, uid) rows whose name starts with prefix (``~…``: pools, never real projects)."""
+        rows = self.store.query("select project_id, uid from project_uids where substr(project_id, 1, ?) = ?",
+                                (len(prefix), prefix))
+        return [(r["project_id"], int(r["uid"])) for r in rows]
+
+    def drop(self, project_id: str) -> None:
+        """Give a pseudo-project's uid back to the range (its owner has made sure nothing of it is left)."""
+        if not project_id.startswith("~"):
+            raise ValueError("only pseudo-projects give their uid back: a real project's folder still belongs to it")
+        with self.store.write() as db:
+            db.execute("delete from project_uids where project_id = ?", (project_id,))
+
 
 def for_config(config: Any, store: Store) -> ProjectUids | None:
     """The allocator of a root server (None when not root or ``project_uid_min`` is 0: one shared uid)."""

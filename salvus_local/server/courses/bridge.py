@@ -105,18 +105,16 @@ class WorkspaceFiles:
         return version, float(last) if last else None, out
 
     def run_as(self, project_id: str) -> tuple[int, int] | None:
-        """(uid, gid) that grading of this student project's submissions runs as.
+        """(uid, gid) that grading of this student project's submissions runs as; None: a uid of the grading pool.
 
-        A uid of its own from the per-project range (pseudo-project ``~grading-<project>``, as the compute
-        API's anonymous pool does), not the uid of the student's live sessions: a kernel the student leaves
-        running could otherwise attach to or signal the grading session, or change the files it reads.
+        With per-project uids (root servers) None: the executor leases a uid of its pool for each run
+        (server/courses/grading_uids.py), never the uid of the student's live sessions, whose kernel could
+        otherwise attach to or signal the grading session, or change the files it reads.
         Without per-project uids: the project's own ids (a non-root server isolates sessions by namespaces).
         """
-        uids = self.ws.projects.uids
-        if uids is None:
+        if self.ws.projects.uids is None:
             return self.ws.projects.ids_of(project_id)
-        uid = uids.assign(f"~grading-{project_id}")
-        return uid, uid
+        return None
 
 
 def _read_regular(path: str) -> bytes | None:

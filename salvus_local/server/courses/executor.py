@@ -38,9 +38,10 @@ class Unavailable(StoreError):
 class CellExecutor:
     """``run(kind, codes, files, ids) -> [CellRun]`` over the KernelManager's forkers."""
 
-    def __init__(self, config: Any, kernels: KernelManager) -> None:
+    def __init__(self, config: Any, kernels: KernelManager, pool: Any = None) -> None:
         self.config = config
         self.kernels = kernels
+        self.pool = pool  # grading_uids.GradingUids on a root server with per-project uids, else None
         self.base = Path(config.data_dir) / "grading"
         self.base.mkdir(mode=0o711, exist_ok=True)
         for stale in self.base.iterdir():  # left by a server that stopped mid-run; none of ours runs yet
@@ -54,17 +55,22 @@ class CellExecutor:
             kinds = " or ".join(self.kernels.forkers) or "none"
             raise Unavailable(f"No {kind} compute server runs here (this server runs {kinds}); "
                               f"start it with {kind} among its kernels")
+        leased = None
         if self.kernels.uid is None:
             ids = None
+        elif ids is None and self.pool is not None:
+            ids = leased = self.pool.lease()  # a uid of the grading pool for this run alone
         else:
             ids = ids or (self.kernels.uid, self.kernels.gid)
         cwd = self.base / secrets.token_hex(8)
-        cwd.mkdir(mode=0o700)
         try:
+            cwd.mkdir(mode=0o700)
             self._fill(cwd, files, ids)  # a fresh folder only we know of: written before it is handed over
             return self._run(kind, codes, str(cwd), ids, tests or [False] * len(codes))
         finally:
             shutil.rmtree(cwd, ignore_errors=True)  # never follows links out of the folder
+            if leased is not None:
+                self.pool.release(leased[0])
 
     @staticmethod
     def _fill(cwd: Path, files: dict[str, bytes], ids: tuple[int, int] | None) -> None:

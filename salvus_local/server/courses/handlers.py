@@ -146,11 +146,18 @@ def _plan(cm: Courses, course: dict[str, Any], assignment: dict[str, Any], actio
 def _executor() -> Any:
     services = _services()
     if getattr(services, "course_executor", None) is None:
+        from salvus_local.server.projects.workspace import workspace
+
         from .executor import CellExecutor
+        from .grading_uids import GradingUids
 
         with _MAKE_LOCK:
             if getattr(services, "course_executor", None) is None:
-                services.course_executor = CellExecutor(services.config, services.kernels)
+                uids = workspace().projects.uids
+                pool = GradingUids(uids) if uids is not None else None
+                if pool is not None:
+                    pool.reclaim()  # per-project grading uids of older servers: cleaned and given back
+                services.course_executor = CellExecutor(services.config, services.kernels, pool)
     return services.course_executor
 
 
