@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Server
 
-from .conftest import KERNELS, homework
+from .conftest import KERNELS, homework, make_user
 from .test_notebooks import _by_id, _cycle
 
 
@@ -44,6 +44,7 @@ def test_grading_uids_are_leased_per_run_and_given_back() -> None:
     srv = Server("--multi-user", env=KERNELS)
     left = Path("/tmp") / f"old-grading-{uuid.uuid4().hex}"
     try:
+        assert make_user(srv, role="teacher", prefix="t").get("/api/courses").status_code == 200  # the db is made
         db = sqlite3.connect(srv.data_dir / "salvus.db")
         # A per-project grading uid as older servers left it, with a file of it in /tmp.
         db.execute("insert into project_uids (project_id, uid, assigned) values ('~grading-old', 299990, 0)")
