@@ -132,6 +132,16 @@ def test_reviewer_flow_in_the_browser(browser: object, multi: Server) -> None:
     me.reload()
     expect(me.locator(".review-locked")).to_contain_text("collected", timeout=T)
     expect(me.locator(".review-card").first.locator(".comment-input")).to_be_disabled()
+    # The grading page shows each submission's reviews with the reviewers named (for the teacher only).
+    assert run_job(teacher, cid, aid, "autograde")["state"] == "done"
+    over = teacher.get(f"/api/courses/{cid}/assignments/{aid}/peer").json()
+    author = next(s["username"] for s in over["submissions"] if any(r["done"] for r in s["reviews"]))
+    page.goto(multi.url(f"/courses/{cid}/grade/{aid}/{author}"))
+    panel = page.locator(".grade-peer")
+    expect(panel).to_contain_text("Peer reviews: 1 of 2 done", timeout=T)
+    expect(panel.locator(f".peer-review[data-reviewer='{reviewer}']")).to_contain_text("Clear reason; the proof skips a step.")
+    expect(page.locator(".grade-cell[data-grade-id=why] .peer-points-row")).to_contain_text(f"{reviewer} 1.5")
+    shot(page, "peer-grading")
     tp = browser_as(browser, multi, teacher, f"/courses/{cid}", 390, 844)
     expect(tp.locator(f".assignment-col[data-aid='{aid}'] .peer-summary")).to_be_visible(timeout=T)
     shot(tp, "peer-table-phone")
