@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import random
 import shutil
 import signal
 import socket
@@ -84,9 +85,32 @@ def reachable_by_sessions(path: Path) -> None:
             os.chmod(folder, mode | 0o001)
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as s:
+    """Return a TCP port that is free on 127.0.0.1 right now, outside the kernel's ephemeral range.
+
+    Tests bind the port later (and bind it again after a restart).  A port from the ephemeral range could
+    meanwhile become the local end of some outgoing connection or a ``--port 0`` server of a parallel run;
+    ports below that range are handed out by nobody but this function (picked at random between runs).
+    """
+    low, _high = _ephemeral_range()
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded range: fall back to any free port
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

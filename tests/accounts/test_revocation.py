@@ -21,7 +21,7 @@ from tests.conftest import wait_for
 from .conftest import PASSWORD, Person, make_user
 from .test_cli import cli
 
-CLOSE_WAIT = 30.0  # the CLI's change is seen by the periodic sweep (every second)
+CLOSE_WAIT = 60.0  # the CLI's change is seen by the periodic sweep (every second)
 
 
 def wait_closed(ws: websocket.WebSocket, timeout: float = CLOSE_WAIT) -> int:

@@ -51,7 +51,7 @@ def team(multi: Server) -> Team:  # noqa: F811
     return Team(multi, project, alice, bob, vic, eve)
 
 
-def next_event(ws: websocket.WebSocket, kind: str, timeout: float = 30.0) -> dict[str, Any]:
+def next_event(ws: websocket.WebSocket, kind: str, timeout: float = 60.0) -> dict[str, Any]:
     """The next frame of a type from a chat websocket (others are skipped)."""
     ws.settimeout(timeout)
     while True:

@@ -82,7 +82,7 @@ class Trial:
             def same() -> Any:
                 docs = [_cells(c) for c in [*self.clients, view]]
                 return all(d == docs[-1] for d in docs) and docs[-1]
-            final = wait_for(same, 30, "every client equal to the server's document")
+            final = wait_for(same, 60, "every client equal to the server's document")
             wait_for(lambda: not room_status(self.server, self.path)["dirty"]
                      and _cells_of(disk_notebook(self.server, self.path)) == final, 30, "the file equal")
         finally:

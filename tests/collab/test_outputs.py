@@ -46,20 +46,20 @@ def test_outputs_reach_a_late_joiner_and_continue_after_the_runner_leaves(collab
     runner = client(collab_server, "run.ipynb", "runner")
     clients.append(runner)
     kc = execute(collab_server, kernel_id, LOOP, "c0")
-    wait_for(lambda: cell(runner, 0)["metadata"].get("execution_state") == "running", 30, "busy cell")
-    wait_for(lambda: "1\n" in stdout(runner, 0), 30, "the first outputs")
+    wait_for(lambda: cell(runner, 0)["metadata"].get("execution_state") == "running", 60, "busy cell")
+    wait_for(lambda: "1\n" in stdout(runner, 0), 60, "the first outputs")
     kc.ws.close()          # the browser that ran the cell goes away
     runner.disconnect()
     late = client(collab_server, "run.ipynb", "late")
     clients.append(late)
     assert stdout(late, 0).startswith("0\n1\n")  # what ran so far
-    wait_for(lambda: cell(late, 0)["metadata"].get("execution_state") == "idle", 30, "the end of the run")
+    wait_for(lambda: cell(late, 0)["metadata"].get("execution_state") == "idle", 60, "the end of the run")
     done = cell(late, 0)
     assert stdout(late, 0) == "".join(f"{i}\n" for i in range(8))
     assert [o["output_type"] for o in done["outputs"]] == ["stream", "execute_result"]
     assert done["outputs"][1]["data"]["text/plain"] == "'done'"
     assert done["execution_count"] == done["outputs"][1]["execution_count"] >= 1
-    saved = wait_for(lambda: (nb := disk_notebook(collab_server, "run.ipynb"))["cells"][0]["outputs"] and nb, 20,
+    saved = wait_for(lambda: (nb := disk_notebook(collab_server, "run.ipynb"))["cells"][0]["outputs"] and nb, 60,
                      "outputs saved in the file")
     assert "execution_state" not in saved["cells"][0]["metadata"]  # live state is not saved
     collab_server.delete(f"/api/kernels/{kernel_id}")
@@ -79,7 +79,7 @@ def test_display_updates_and_clear_output(collab_server, clients) -> None:
     clients.append(a)
     execute(collab_server, kernel_id, code, "c0").ws.close()
     wait_for(lambda: cell(a, 0)["metadata"].get("execution_state") == "idle"
-             and cell(a, 0).get("execution_count"), 30, "the run")
+             and cell(a, 0).get("execution_count"), 60, "the run")
     outputs = cell(a, 0)["outputs"]
     assert [o["output_type"] for o in outputs] == ["display_data", "stream"]
     assert outputs[0]["data"]["text/plain"] == "'updated'"

@@ -106,7 +106,7 @@ class YClient:
         self.edit(lambda _doc: self.cells.__delitem__(index))
 
     # -- connection ----------------------------------------------------------------------
-    def connect(self, timeout: float = 30.0) -> YClient:
+    def connect(self, timeout: float = 60.0) -> YClient:
         """Open the websocket, sync, start the reader thread; wait for the server's step 2."""
         self.synced.clear()
         self.closed_code = None

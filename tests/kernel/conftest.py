@@ -66,7 +66,7 @@ class Forker:
     def stop(self) -> None:
         """Terminate the compute server."""
         self.proc.terminate()
-        self.proc.wait(10)
+        self.proc.wait(60)  # it stops its sessions first: slow on a loaded machine
         self.stderr = self.proc.stderr.read().decode()
 
 

@@ -137,11 +137,11 @@ def test_compute_server_stops_when_its_parent_dies(tmp_path):
         "print(p.pid, flush=True)\nimport time\ntime.sleep(600)\n")
     middle = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, cwd=ROOT)
     forker_pid = int(middle.stdout.readline())
-    wait_for(lambda: (tmp_path / "k.sock").exists(), 30, "the socket")
+    wait_for(lambda: (tmp_path / "k.sock").exists(), 60, "the socket")
     middle.send_signal(signal.SIGKILL)
     middle.wait()
     wait_for(lambda: not psutil.pid_exists(forker_pid) or psutil.Process(forker_pid).status() == "zombie",
-             10, "the orphaned compute server to stop")
+             60, "the orphaned compute server to stop")
 
 
 def test_no_sqlite_or_web_code_in_a_session(fk):

@@ -42,7 +42,7 @@ class Client(requests.Session):
         return KernelClient(self.server.ws(f"{self.prefix}/api/kernels/{kernel_id}/channels"))
 
 
-def read_until(ws: websocket.WebSocket, needle: str, timeout: float = 30.0) -> str:
+def read_until(ws: websocket.WebSocket, needle: str, timeout: float = 60.0) -> str:
     """Read a terminado websocket's stdout until needle appears; return what was read."""
     out = ""
     deadline = time.monotonic() + timeout

@@ -66,7 +66,7 @@ def plant(server: Server, kernel_id: str) -> list[str]:
 
 def all_gone(markers: list[str]) -> None:
     """Wait until no escaped process survives."""
-    wait_for(lambda: not any(alive(m) for m in markers), timeout=30,
+    wait_for(lambda: not any(alive(m) for m in markers), timeout=60,
              what=f"escaped processes to end: {[(m, [p.pid for p in alive(m)]) for m in markers]}")
 
 

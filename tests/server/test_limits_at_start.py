@@ -69,7 +69,7 @@ def test_websockets_past_the_thread_cap_get_an_immediate_503(start_server) -> No
         assert "too many open connections (3)" in body and "--threads" in body
         assert server.get("/api/status", timeout=10).status_code == 200  # HTTP still has its thread
         open_sockets.pop().close()
-        wait_for(lambda: _try_ws(server, path, open_sockets), timeout=30, what="a free websocket slot")
+        wait_for(lambda: _try_ws(server, path, open_sockets), timeout=60, what="a free websocket slot")
     finally:
         for ws in open_sockets:
             ws.close()

@@ -20,7 +20,7 @@ import pytest
 
 from salvus_sync.git import Git
 from tests.accounts.conftest import PYTHON_ONLY, make_user
-from tests.conftest import Server, wait_for
+from tests.conftest import Server, free_port, wait_for
 
 from .conftest import Laptop, fsck, give_to_sessions, sync_token
 from .test_reliability import TRIALS, _git_alive, start_sync
@@ -93,7 +93,7 @@ def test_client_killed_mid_push_and_pull_over_http(hub_server: Server, workdir: 
         except ProcessLookupError:
             pass
         proc.wait()
-        wait_for(lambda: not _git_alive(b.root), timeout=30, what="the killed sync's git to end")
+        wait_for(lambda: not _git_alive(b.root), timeout=60, what="the killed sync's git to end")
         fsck(b.root)
         fsck(root)
         after = Git(root).rev("HEAD")
@@ -109,7 +109,8 @@ def test_hub_killed_mid_transfer_then_the_next_sync_completes(start_server, work
                                                                sync_env: dict[str, str]) -> None:
     data = workdir / "hub-data"
     data.mkdir()
-    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data)
+    # a port of its own (not an ephemeral one another socket could take while the hub is down)
+    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data, port=free_port())
     a, b, root, _token = two_laptops(hub, workdir, sync_env)
     rng = random.Random(int(os.environ.get("SALVUS_SYNC_SEED", "0")) or None)
     digest = lambda path: hashlib.sha1(path.read_bytes()).hexdigest()

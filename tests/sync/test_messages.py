@@ -13,7 +13,7 @@ from pathlib import Path
 
 from salvus_sync.git import Git
 from tests.accounts.conftest import PYTHON_ONLY, make_user
-from tests.conftest import REPO, Server
+from tests.conftest import REPO, Server, free_port
 
 from .conftest import Laptop, run_cli, sync_token
 
@@ -63,9 +63,9 @@ def test_unreachable_hub_is_the_offline_state_and_the_next_sync_completes(start_
                                                                           sync_env: dict[str, str]) -> None:
     data = workdir / "hub-data"
     data.mkdir()
-    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data)
+    port = free_port()  # not an ephemeral one, which another socket could take while the hub is down
+    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data, port=port)
     laptop, _token = signed_in_laptop(hub, workdir, sync_env)
-    port = int(hub.base_url.rsplit(":", 1)[1])
     hub.stop()
     laptop.write("b.txt", "written while the hub was away\n")
     proc = laptop.sync(check=False)

@@ -57,7 +57,7 @@ def test_kill_9_mid_sync_leaves_both_sides_consistent(laptops: tuple[Laptop, Lap
         except ProcessLookupError:
             pass  # it finished first: also a valid trial
         proc.wait()
-        wait_for(lambda: not _git_alive(b.root, hub), timeout=30, what="git processes of the killed sync to end")
+        wait_for(lambda: not _git_alive(b.root, hub), timeout=60, what="git processes of the killed sync to end")
         fsck(hub)
         fsck(b.root)
         hub_after = Git(hub).rev("main")
