@@ -56,7 +56,7 @@ import websocket
 
 REPO = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 300.0  # the first Sage preload after install compiles a lot
-DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIMEOUT = 120.0  # one HTTP answer or websocket frame; a loaded 2-core CI machine can take a while
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 60.0, what: str = "condition") -> Any:
@@ -163,6 +163,7 @@ class Server(HttpVerbs):
         self.url_line = self._wait_url()
         self.port = int(self.url_line.split(":")[2].split("/")[0])
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self._wait_answering()
 
     def _pump(self) -> None:
         """Keep reading stdout so the server never blocks on a full pipe."""
@@ -183,6 +184,14 @@ class Server(HttpVerbs):
             if line.startswith("http://127.0.0.1:"):
                 return line
         raise RuntimeError(f"salvus-local printed no URL within {START_TIMEOUT}s:\n{self.log()}")
+
+    def _wait_answering(self) -> None:
+        """The URL line comes once the port listens; the web worker still loads the app then (under load that
+        took over a minute, and tests' first requests timed out): wait for its first answer, however it answers."""
+        try:
+            requests.get(self.url("/api"), timeout=START_TIMEOUT, allow_redirects=False)
+        except requests.RequestException as exc:
+            raise RuntimeError(f"salvus-local printed its URL but did not answer: {exc}\n{self.log()}") from None
 
     def log(self) -> str:
         """Return what the server wrote on stderr so far."""

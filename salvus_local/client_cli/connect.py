@@ -16,6 +16,7 @@ import queue
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -23,10 +24,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 START_TIMEOUT = 300.0  # seconds a private server may take to preload Sage on a slow machine
+# A busy machine can keep a live server from answering for a while; a shorter wait would take it
+# for gone and start a second server on the same data dir (the command then ran somewhere else).
+STATUS_TIMEOUT = 60.0
 
 
 class ClientError(Exception):
     """A one-line problem the CLI reports with exit code 2 (no server, refused, bad answer)."""
+
+
+class NoAnswer(ClientError):
+    """The server accepted the request (or the connection) but did not answer in time."""
 
 
 class Connection:
@@ -61,7 +69,9 @@ class Connection:
                 message = exc.reason
             raise ClientError(f"{method} {path}: {exc.code} {message}") from None
         except (urllib.error.URLError, OSError) as exc:
-            raise ClientError(f"cannot reach the server at {self.base}: {getattr(exc, 'reason', exc)}") from None
+            reason = getattr(exc, "reason", exc)
+            kind = NoAnswer if isinstance(reason, TimeoutError) else ClientError
+            raise kind(f"cannot reach the server at {self.base}: {reason}") from None
 
     def ws_url(self, path: str) -> str:
         """Return the websocket URL of a path on this server."""
@@ -99,8 +109,11 @@ def running_server(data_dir: str) -> Connection | None:
         return None
     conn = Connection(str(info.get("url") or ""), str(info.get("token") or ""))
     try:
-        conn.call("GET", "/api/status", timeout=10)
-    except ClientError:
+        conn.call("GET", "/api/status", timeout=STATUS_TIMEOUT)
+    except NoAnswer:
+        raise ClientError(f"the server of {data_dir} (pid {info.get('pid')}) did not answer within "
+                          f"{STATUS_TIMEOUT:.0f} s: try again when the machine is less busy, or stop it") from None
+    except ClientError:  # refused: a stale file (the pid is another process now)
         return None
     return conn
 
@@ -114,18 +127,23 @@ def start_private_server(data_dir: str, kernel: str | None = None) -> Connection
     assert proc.stdout is not None and proc.stderr is not None
     out, err = proc.stdout, proc.stderr
     threading.Thread(target=lambda: [lines.put(raw.decode(errors="replace").strip()) for raw in out], daemon=True).start()
-    threading.Thread(target=lambda: [errors.append(raw.decode(errors="replace").strip()) for raw in err],
-                     daemon=True).start()
-    try:
-        while True:
-            line = lines.get(timeout=START_TIMEOUT)
-            if line.startswith("http://") and "token=" in line:
-                token = line.split("token=", 1)[1].split("&")[0]
-                return Connection(line, token, proc)
-    except queue.Empty:
-        pass
+    err_reader = threading.Thread(target=lambda: [errors.append(raw.decode(errors="replace").strip()) for raw in err],
+                                  daemon=True)
+    err_reader.start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=0.5)
+        except queue.Empty:
+            if proc.poll() is not None:  # it failed (e.g. the data dir is in use): say why now, not at the deadline
+                break
+            continue
+        if line.startswith("http://") and "token=" in line:
+            token = line.split("token=", 1)[1].split("&")[0]
+            return Connection(line, token, proc)
     proc.terminate()
     proc.wait()
+    err_reader.join(10)  # its last words (the reason) may still be in the pipe
     last = next((e for e in reversed(errors) if e), "no output")
     raise ClientError(f"could not start a local server: {last}")
 

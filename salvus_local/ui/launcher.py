@@ -286,6 +286,31 @@ def write_server_json(config: Config, url: str) -> Path:
     return path
 
 
+_data_dir_lock: int | None = None  # the flock'd fd, open for the server's life (the gunicorn worker inherits it)
+
+
+def hold_data_dir(config: Config) -> None:
+    """Lock ``<run>/server.lock`` for this server's life; LaunchError when another server holds it.
+
+    Two servers on one data dir would share its sockets, database and projects.
+    """
+    import fcntl
+
+    global _data_dir_lock
+    fd = os.open(config.run_dir / "server.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        try:
+            pid = f" (pid {json.loads((config.run_dir / 'server.json').read_text())['pid']})"
+        except (OSError, ValueError, KeyError, TypeError):
+            pid = ""  # it is still starting
+        raise LaunchError(f"another salvus-local{pid} already serves the data dir {config.data_dir}: use it "
+                          f"(its URL is in {config.run_dir / 'server.json'}) or give another --data-dir") from None
+    _data_dir_lock = fd
+
+
 def open_browser(url: str) -> None:
     """Open the URL in the user's browser when there is a display to show it on."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -312,6 +337,7 @@ def serve(config: Config, start_web: Any = None) -> None:
     kinds = kernel_kinds(config)
     scrub_secret_environment()
     prepare_dirs(config)
+    hold_data_dir(config)
     check_isolation(config)
     check_compute_tcp(config)
     admin = None
@@ -333,6 +359,9 @@ def serve(config: Config, start_web: Any = None) -> None:
         config.extra.update(master_key=key, kernel_specs=specs,
                             forkers={kind: f.socket_path for kind, f in forkers.items()})
         url = f"http://127.0.0.1:{config.port}/?token={config.token}"
+        # server.json before the URL line: whoever saw the line (a test, a script) can find this server
+        # through the data dir at once, instead of starting a second one there.
+        server_json = write_server_json(config, url)
         print(url, flush=True)
         if config.ip in ("0.0.0.0", "::"):
             for host in lan_hosts():
@@ -342,7 +371,6 @@ def serve(config: Config, start_web: Any = None) -> None:
         if getattr(config, "multi_user", False):
             print(f"salvus-local: multi-user mode; the URL above signs you in as the admin "
                   f"{admin!r}", file=sys.stderr)
-        server_json = write_server_json(config, url)
         if start_web is not None:
             start_web(config, sock, url)
             return

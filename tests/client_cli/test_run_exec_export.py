@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from tests.conftest import REPO, Server, wait_for
@@ -16,11 +18,12 @@ from tests.conftest import REPO, Server, wait_for
 PYTHON_ONLY = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python"}
 
 
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
+        timeout: float = 600) -> subprocess.CompletedProcess:
     """Run salvus-local to completion."""
     clean = {k: v for k, v in os.environ.items() if k != "SALVUS_LOCAL_TOKEN"}
     return subprocess.run([sys.executable, "-m", "salvus_local", *args], cwd=cwd or REPO, capture_output=True,
-                          text=True, timeout=600, env={**clean, **(env or {})})
+                          text=True, timeout=timeout, env={**clean, **(env or {})})
 
 
 def one_line_error(result: subprocess.CompletedProcess, *words: str) -> None:
@@ -51,6 +54,44 @@ def test_exec_uses_the_running_server_of_the_data_dir(local: Server) -> None:
     hits = wait_for(lambda: local.get("/api/search", params={"q": marker}).json()["results"] or None,
                     what="history entry")
     assert any(marker in json.dumps(h) for h in hits)
+
+
+def test_exec_waits_for_a_busy_server_instead_of_starting_another(local: Server) -> None:
+    # Under load a live server may take a while to answer.  The CLI used to give it 10 s, then start a
+    # second server on the same data dir and run the code there (found as a flaky test on a loaded machine).
+    family = [psutil.Process(local.proc.pid), *psutil.Process(local.proc.pid).children(recursive=True)]
+    marker = "busyserver" + os.urandom(4).hex()
+    clean = {k: v for k, v in os.environ.items() if k != "SALVUS_LOCAL_TOKEN"}
+    for p in family:
+        p.suspend()
+    spawned: set[str] = set()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "salvus_local", "exec", "--data-dir", str(local.data_dir),
+                                 "--kernel", "python", f"print('{marker}'); 6*7"], cwd=REPO, env=clean,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        end = time.monotonic() + 15  # the freeze is the stimulus: longer than the CLI's old 10 s
+        while time.monotonic() < end and proc.poll() is None:
+            try:
+                spawned |= {" ".join(c.cmdline()) for c in psutil.Process(proc.pid).children()}
+            except psutil.Error:
+                pass
+            time.sleep(0.1)
+    finally:
+        for p in family:
+            p.resume()
+    out, err = proc.communicate(timeout=600)
+    assert not [c for c in spawned if "serve" in c], spawned
+    assert proc.returncode == 0, err
+    assert out.splitlines() == [marker, "42"]
+    wait_for(lambda: local.get("/api/search", params={"q": marker}).json()["results"], what="history entry")
+
+
+def test_a_private_server_that_cannot_start_is_reported_at_once(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("a file, not a folder")
+    # The CLI used to wait for the URL line until its 300 s start deadline after the server had exited.
+    r = cli("exec", "--data-dir", str(not_a_dir), "--kernel", "python", "1", env=PYTHON_ONLY, timeout=200)
+    one_line_error(r, "could not start a local server")
 
 
 def test_exec_error_exits_1_with_the_traceback_on_stderr(local: Server) -> None:

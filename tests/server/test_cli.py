@@ -43,6 +43,17 @@ def test_port_in_use(tmp_path):
     assert_one_line_error(result, "already in use", str(port))
 
 
+def test_a_second_server_on_the_same_data_dir_is_refused(start_server):
+    # Two servers on one data dir would share its sockets, database and projects (a CLI command that
+    # took a busy server for gone used to start one).
+    first = start_server(env=PYTHON_ONLY)
+    result = run_cli("--port", "0", "--data-dir", str(first.data_dir), env=PYTHON_ONLY)
+    assert_one_line_error(result, "already serves", str(first.data_dir))
+    assert first.get("/api/status").status_code == 200
+    info = json.loads((first.data_dir / "run" / "server.json").read_text())
+    assert info["port"] == first.port  # the first server's record is untouched
+
+
 def test_unwritable_data_dir(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
