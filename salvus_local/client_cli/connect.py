@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 START_TIMEOUT = 300.0  # seconds a private server may take to preload Sage on a slow machine
 # A busy machine can keep a live server from answering for a while; a shorter wait would take it
 # for gone and start a second server on the same data dir (the command then ran somewhere else).
-STATUS_TIMEOUT = 60.0
+STATUS_TIMEOUT = 120.0  # as long as any other call of the CLI
 
 
 class ClientError(Exception):
