@@ -13,6 +13,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+# One answer from the hub; a busy 2-core hub took over 30 s (the login then said the hub was unreachable).
+HTTP_TIMEOUT = 120.0
+
 
 class LoginError(Exception):
     """The sign-in did not complete; ``message`` is one line for the user."""
@@ -27,7 +30,7 @@ def _post(origin: str, path: str, body: dict[str, Any], token: str | None = None
 
     headers = {"Authorization": f"token {token}"} if token else {}
     try:
-        return requests.post(f"{origin}{path}", json=body, headers=headers, timeout=30)
+        return requests.post(f"{origin}{path}", json=body, headers=headers, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
         raise LoginError(f"cannot reach {origin}: {type(exc).__name__} (is the hub running? check the URL)") from None
 
@@ -96,7 +99,7 @@ def check_token(origin: str, token: str) -> str:
     import requests
 
     try:
-        r = requests.get(f"{origin}/api/me", headers={"Authorization": f"token {token}"}, timeout=30)
+        r = requests.get(f"{origin}/api/me", headers={"Authorization": f"token {token}"}, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
         raise LoginError(f"cannot reach {origin}: {type(exc).__name__}") from None
     if r.status_code != 200:
@@ -111,7 +114,7 @@ def revoke(origin: str, token: str) -> str | None:
     import requests
 
     try:
-        r = requests.delete(f"{origin}/api/sync/token", headers={"Authorization": f"token {token}"}, timeout=30)
+        r = requests.delete(f"{origin}/api/sync/token", headers={"Authorization": f"token {token}"}, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
         return f"cannot reach {origin} ({type(exc).__name__})"
     if r.status_code in (204, 401):
