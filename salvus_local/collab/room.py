@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pycrdt import Doc, Map, merge_updates
 
-from . import schema, wire
+from . import guard, schema, wire
 from .awareness import AwarenessRelay
 
 log = logging.getLogger("salvus_local.collab")
@@ -56,8 +56,6 @@ class Room:
                  on_change: Callable[[Room], None] | None = None) -> None:
         self.project_id, self.path, self.kind = project_id, path, kind
         self.store = store
-        self.doc: Doc = schema.new_doc(schema.server_client_id())
-        schema.roots(self.doc, kind)
         self.lock = threading.RLock()
         self.peers: dict[Client, Peer] = {}
         self.awareness = AwarenessRelay()
@@ -76,9 +74,18 @@ class Room:
         self.save_failures = 0       # saves failed in a row (backoff)
         self.ticks = 0               # times the manager checked it (status, tests)
         self.stored = 0              # updates in the store since the last compaction
+        self.state_bytes = 0         # size of the whole document as one update, at the last compaction
+        self.budget = guard.Budget()  # room cap and project quota (set by the manager)
+        self.refused = 0             # client updates refused (malformed, room full, over quota)
         # (room, content of a stale client's doc, its state.base): merges it (set by the manager)
         self.merge_stale: Callable[[Room, Any, Any], None] = lambda room, content, base: None
         self._pending: list[bytes] = []
+        self._new_doc(schema.server_client_id())
+
+    def _new_doc(self, client_id: int) -> None:
+        self.doc: Doc = schema.new_doc(client_id)
+        schema.roots(self.doc, self.kind)
+        self.checker = guard.Checker(self.doc, self.kind)
         self.doc.observe(lambda event: self._pending.append(event.update))
 
     # -- clients -----------------------------------------------------------------------
@@ -157,15 +164,53 @@ class Room:
             peer = self.peers.get(client)
             if peer is None or not peer.synced or not client.can_write:
                 return  # viewers' and not yet synced clients' updates are dropped
+            refusal = self._over_budget(len(update))
+            if refusal is not None:
+                self._refuse(client, *refusal)
+                return
             # No foreign-history check here: a synced client's structs were all in the state vector of
             # its step 1 (checked), or came from this room since.
             try:
-                self.doc.apply_update(update)
-            except Exception:
-                log.info("room %s: an update that cannot be applied was dropped", self.path)
-                self._pending.clear()
+                errors = self.checker.run(lambda: self.doc.apply_update(update))
+            except Exception as exc:
+                errors = [f"it cannot be applied ({type(exc).__name__})"]
+            if errors:
+                # Refused on arrival: the doc goes back to what the store holds (which never had it).
+                log.info("room %s: malformed update refused: %s", self.path, "; ".join(errors))
+                self._rebuild()
+                self._refuse(client, guard.BAD_UPDATE_CLOSE, f"edit refused: {errors[0]}")
                 return
             self._flush(skip=client)
+
+    def _over_budget(self, size: int) -> tuple[int, str] | None:
+        """(close code, message) when an update of size bytes must be refused (compacting first helps)."""
+        stored = self.store.room_bytes(self.project_id, self.path)
+        refusal = self.budget.refusal(self.project_id, stored, size)
+        if refusal is not None and stored > self.state_bytes:
+            self.compact()  # the history may shrink to the document's size: ask again
+            refusal = self.budget.refusal(self.project_id, self.store.room_bytes(self.project_id, self.path), size)
+        return refusal
+
+    def _refuse(self, client: Client, code: int, reason: str) -> None:
+        """Tell the sender why its update was refused and close it (nothing of it is stored or sent)."""
+        self.refused += 1
+        self._pending.clear()
+        client.close(code, reason[:120])
+
+    def _rebuild(self) -> None:
+        """Rebuild the doc from the store (lock held): the store holds every accepted update, in order."""
+        updates, _meta = self.store.load(self.project_id, self.path)
+        self._new_doc(self.doc.client_id)
+        for update in updates:
+            self.doc.apply_update(update)
+        self._pending.clear()
+
+    def compact(self) -> None:
+        """Replace the room's stored updates by one update of its whole document."""
+        with self.lock:
+            full = self.doc.get_update()
+            self.store.compact(self.project_id, self.path, full)
+            self.stored, self.state_bytes = 1, len(full)
 
     def _adopt_stale(self, client: Client, update: bytes) -> None:
         """Merge a stale client's whole document into the room as a diff, then make it start afresh."""
@@ -214,6 +259,8 @@ class Room:
         update = updates[0] if len(updates) == 1 else merge_updates(*updates)
         self.store.append(self.project_id, self.path, update)
         self.stored += 1
+        if self.budget.should_compact(self.store.room_bytes(self.project_id, self.path), self.state_bytes):
+            self.compact()  # by size: a flood of big insert/delete pairs stays about one document big
         self.broadcast(wire.sync_frame(wire.SYNC_UPDATE, update), skip=skip)
         if content and self.loaded:
             self.changed_at = time.monotonic()

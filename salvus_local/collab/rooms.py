@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any, Callable, Protocol
 
-from . import merge, schema
+from . import guard, merge, schema
 from .room import Room
 from .store import COMPACT_AFTER, UpdateStore
 
@@ -49,8 +49,9 @@ class RoomManager:
     """(project id, path) → Room; thread-safe."""
 
     def __init__(self, store: UpdateStore, files: Callable[[str], Files], debounce: float = 1.0,
-                 idle: float = 60.0) -> None:
+                 idle: float = 60.0, budget: guard.Budget | None = None) -> None:
         self.store = store
+        self.budget = budget or guard.Budget()
         self.files = files
         self.debounce, self.idle = debounce, idle
         self.rooms: dict[tuple[str, str], Room] = {}
@@ -88,6 +89,7 @@ class RoomManager:
         stat, data = files.stat(path), files.read(path)
         room = Room(project_id, path, kind, self.store)
         room.merge_stale = self.adopt
+        room.budget = self.budget
         updates, meta = self.store.load(project_id, path)
         if updates and meta is not None and meta.get("kind") == kind:
             for update in updates:
@@ -109,6 +111,7 @@ class RoomManager:
             self.store.set_bases(project_id, path, kind, load_base=content)
             room.load_base = content
             room.file_existed, room.disk_stat, room.stored = data is not None, stat, 1
+            room.state_bytes = len(update)
             self._disk_synced(room, files, content)
             unsaved = False
         room.set_state(path=path, dirty=unsaved)
@@ -142,7 +145,8 @@ class RoomManager:
         now = time.monotonic()
         if room.changed_at and now - room.changed_at >= self.debounce:
             self.save(room, files)
-        if room.stored > COMPACT_AFTER:
+        if room.stored > COMPACT_AFTER or room.budget.should_compact(
+                self.store.room_bytes(room.project_id, room.path), room.state_bytes, quiet=not room.changed_at):
             self.compact(room)
         if not room.peers and not room.busy and now - room.idle_since >= self.idle and not room.changed_at:
             self.evict(room)
@@ -235,9 +239,7 @@ class RoomManager:
 
     def compact(self, room: Room) -> None:
         """Merge the room's stored updates into one."""
-        with room.lock:
-            self.store.compact(room.project_id, room.path, room.doc.get_update())
-            room.stored = 1
+        room.compact()
 
     def evict(self, room: Room) -> None:
         """Drop an idle room from memory (saved and compacted first)."""

@@ -35,15 +35,17 @@ def usage(root: str | os.PathLike[str]) -> int:
     return total
 
 
-def check(root: str | os.PathLike[str], quota_mb: int, target: str | os.PathLike[str]) -> None:
-    """Raise 507 when the project, with the new version of target already in its temp file, is over quota."""
+def check(root: str | os.PathLike[str], quota_mb: int, target: str | os.PathLike[str], extra: int = 0) -> None:
+    """Raise 507 when the project, with the new version of target already in its temp file, is over quota.
+
+    ``extra``: bytes the project holds outside its folder (its rooms' edit history) that count too."""
     if not quota_mb:
         return
     try:
         replaced = Path(target).lstat().st_size  # the old version goes away with the rename
     except OSError:
         replaced = 0
-    after = usage(root) - replaced
+    after = usage(root) - replaced + extra
     if after > quota_mb * MB:
         raise InsufficientStorage(
             f"Over the project's disk quota: this write would make it {after / MB:.1f} MB of {quota_mb} MB; "

@@ -45,6 +45,7 @@ class YClient:
         self.thread: threading.Thread | None = None
         self.synced = threading.Event()
         self.closed_code: int | None = None
+        self.closed_reason = ""
         self.resets = 0
         self.awareness: dict[int, Any] = {}
         self.received: list[tuple[float, bytes]] = []
@@ -146,6 +147,7 @@ class YClient:
                 opcode, data = ws.recv_data(control_frame=False)
                 if opcode == websocket.ABNF.OPCODE_CLOSE:
                     self.closed_code = int.from_bytes(data[:2], "big") if len(data) >= 2 else 1005
+                    self.closed_reason = data[2:].decode("utf-8", "replace")
                     break
                 if opcode == websocket.ABNF.OPCODE_BINARY:
                     self._handle(ws, data)

@@ -20,16 +20,21 @@ def enabled(config: Config) -> bool:
 def init_app(app: Flask) -> None:
     """Create the RoomManager (lazily opened store) and register the routes."""
     from salvus_local.collab import RoomManager, UpdateStore
+    from salvus_local.collab.guard import Budget
     from salvus_local.collab.outputs import OutputWriter
     from salvus_local.server.projects.workspace import init_workspace
 
-    from .files import ProjectFiles
+    from .files import ProjectFiles, ProjectQuota
     from .handlers import bp
 
     services = app.extensions["salvus"]
     ws = init_workspace(app)
-    services.collab = RoomManager(UpdateStore(ws.store), lambda project_id: ProjectFiles(ws.contents(project_id)),
-                                  idle=max(1, services.config.collaboration_idle))
+    updates = UpdateStore(ws.store)
+    ws.quota_extra.append(updates.project_bytes)  # rooms' history counts toward the project quota
+    budget = Budget(max(0, services.config.collaboration_room_mb) * 2**20,
+                    ProjectQuota(ws, updates, services.config.project_quota_mb).refusal)
+    services.collab = RoomManager(updates, lambda project_id: ProjectFiles(ws.contents(project_id)),
+                                  idle=max(1, services.config.collaboration_idle), budget=budget)
     atexit.register(services.collab.flush_all)
 
     def location(kernel_id: str) -> tuple[str, str] | None:

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 from salvus_local.server.contents.manager import ContentsManager
+from salvus_local.store import quota
 from salvus_local.store.atomic import atomic_write
 from salvus_local.store.errors import StoreError
 from salvus_local.store.watcher import stat_key
@@ -79,3 +80,29 @@ def _prune(folder: Any) -> None:
                 os.unlink(entry.path)
         except OSError:
             pass
+
+
+class ProjectQuota:
+    """The project quota (``project_quota_mb``) as rooms see it: the project's files plus its rooms' stored
+    updates.  Files are summed at most every USAGE_TTL seconds (a walk of the folder); the rooms' bytes
+    are exact (kept by the UpdateStore)."""
+
+    USAGE_TTL = 2.0
+
+    def __init__(self, ws: Any, updates: Any, quota_mb: int) -> None:
+        self.ws, self.updates, self.quota_mb = ws, updates, quota_mb
+        self._usage: dict[str, tuple[float, int]] = {}
+
+    def refusal(self, project_id: str, adding: int) -> str | None:
+        """A short message when ``adding`` more bytes of room history would pass the quota, else None."""
+        if not self.quota_mb:
+            return None
+        at, files = self._usage.get(project_id, (0.0, 0))
+        if time.monotonic() - at > self.USAGE_TTL:
+            files = quota.usage(self.ws.projects.root(project_id))
+            self._usage[project_id] = (time.monotonic(), files)
+        used = files + self.updates.project_bytes(project_id) + adding
+        if used <= self.quota_mb * quota.MB:
+            return None
+        return (f"over the project's disk quota ({used / quota.MB:.1f} of {self.quota_mb} MB, edit history "
+                "counted): edits refused; free space")

@@ -7,7 +7,6 @@ a viewer's socket is accepted but its document updates are dropped by the room.
 from __future__ import annotations
 
 import hashlib
-import threading
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -16,12 +15,13 @@ from salvus_local.collab import ContentError, RoomManager, schema
 from salvus_local.server.accounts.revocation import revoked
 from salvus_local.server.errors import APIError
 from salvus_local.server.projects.workspace import project_scope, workspace
-from salvus_local.server.websocket import LockedSocket, websocket_route
+from salvus_local.server.websocket import websocket_route
 from salvus_local.store import paths
 from salvus_local.store.errors import StoreError
 from salvus_local.store.projects import DEFAULT_ID
 
 from . import enabled
+from .sockets import RoomSocket
 
 bp = Blueprint("collab", __name__)
 
@@ -112,28 +112,12 @@ def _check_file(cm: Any, path: str, project_id: str) -> None:
         raise APIError(403, f"{path}: the project owner cannot read it ({getattr(exc, 'message', exc)})") from None
 
 
-class RoomSocket:
-    """A room's view of one websocket: send lock (LockedSocket), role and user."""
-
-    def __init__(self, ws: Any, can_write: bool, user: dict[str, str]) -> None:
-        self.sock = LockedSocket(ws)
-        self.can_write = can_write
-        self.user = user
-        self.closed = threading.Event()
-
-    def send(self, data: bytes) -> None:
-        """Send one binary frame."""
-        self.sock.send(data)
-
-    def close(self, code: int, reason: str) -> None:
-        """Close the socket (the reading loop then ends)."""
-        self.closed.set()
-        self.sock.close(code, reason)
-
-
 def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
     """Serve one y-websocket connection until it closes."""
     room = g.collab_room
+    # A frame larger than the largest file a room opens, twice over, is not an edit (simple-websocket
+    # closes with 1009 "message too big" instead of buffering it: unlimited before).
+    ws.max_message_size = 2 * max_bytes("any.ipynb")
     client = RoomSocket(ws, _can_write(), user_of_request())
     room.join(client)
     try:
@@ -147,6 +131,7 @@ def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
                 break
     finally:
         room.leave(client)
+        client.finish()
 
 
 def status(project_id: str | None = None) -> Response:

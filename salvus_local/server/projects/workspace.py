@@ -37,8 +37,9 @@ class _ProjectHooks(ContentsHooks):
 
     def before_write(self, api_path: str, temp_path: str) -> None:
         """Refuse a write over the project's quota (507); else tell the watcher this write is the server's own."""
+        extra = sum(count(self.project_id) for count in self.ws.quota_extra) if self.ws.config.project_quota_mb else 0
         quota.check(self.ws.projects.root(self.project_id), self.ws.config.project_quota_mb,
-                    Path(temp_path).parent / Path(api_path).name)
+                    Path(temp_path).parent / Path(api_path).name, extra)
         self.ws.watcher.note_own(self.project_id, api_path, stat_key(temp_path))
 
     def before_remove(self, api_path: str) -> None:
@@ -65,6 +66,7 @@ class Workspace:
         self._contents: dict[str, tuple[str, ContentsManager]] = {}
         self._snapshots: dict[str, tuple[str, Snapshots]] = {}
         self._lock = threading.Lock()
+        self.quota_extra: list[Any] = []  # (project id) -> bytes held elsewhere that count toward its quota
 
     def contents(self, project_id: str | None) -> ContentsManager:
         """The contents manager of a project (default project when None); starts watching it."""
