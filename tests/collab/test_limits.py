@@ -141,3 +141,34 @@ def test_a_frame_above_the_max_is_closed_unread(start_server) -> None:
         assert store_bytes(server.data_dir, "m.txt") < MB
     finally:
         c.disconnect()
+
+
+def test_a_client_that_stops_reading_blocks_nobody(start_server) -> None:
+    """One send queue per socket: a stalled socket never holds the room's lock; past its bound it is closed."""
+    import websocket
+    from pycrdt import Doc, Text, create_sync_message
+
+    from tests.collab.conftest import room_url
+
+    server = start_server(*ARGS)
+    put_text(server, "s.txt", "s\n")
+    # A client that syncs, then never reads again (a frozen laptop): its TCP buffers fill up.
+    stalled = websocket.create_connection(room_url(server, "s.txt"), header=[f"Authorization: token {server.token}"],
+                                          timeout=30)
+    probe = Doc()
+    probe.get("source", type=Text)
+    stalled.send_binary(create_sync_message(probe))
+    wait_for(lambda: room_status(server, "s.txt")["clients"] == 1, 30, "stalled client in the room")
+    writer = client(server, "s.txt", "writer")
+    reader = client(server, "s.txt", "reader")
+    try:
+        for i in range(40):  # 40 x 2 MB insert/delete pairs = 160 MB towards the stalled socket
+            flood(writer, 1, 2 * MB)
+            writer.edit(lambda _doc: writer.source.insert(0, f"{i} "))
+            wait_for(lambda: reader.text().startswith(f"{i} "), 60, f"edit {i} reached the reader")
+        wait_for(lambda: room_status(server, "s.txt")["clients"] == 2, 60, "the stalled socket was closed")
+        assert writer.closed_code is None and reader.closed_code is None
+    finally:
+        writer.disconnect()
+        reader.disconnect()
+        stalled.close()
