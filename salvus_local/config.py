@@ -82,6 +82,7 @@ class Config:
     # Realtime collaboration (salvus_local/collab, server/collab)
     collaboration: str = setting("auto", "Realtime co-editing rooms: auto (on with --multi-user/--lan), on or off.")
     collaboration_idle: int = setting(60, "Seconds a room nobody is in stays in memory (its history stays stored).")
+    collaboration_save_delay: float = setting(1.0, "Seconds after the last edit in a room before the server writes its file.")
     collaboration_room_mb: int = setting(64, "Cap (MB) on a room's stored edit history, compacted by size first; past it edits are refused.")
     collaboration_max_mb: int = setting(4, "Largest text file (MB) a room opens; notebooks 4 times that (outputs); larger: 413, edit alone.")
     # Publishing, embedding and the HTTP compute API (server/share, server/embed, server/compute_api)

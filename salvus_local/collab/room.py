@@ -208,8 +208,7 @@ class Room:
     def compact(self) -> None:
         """Replace the room's stored updates by one update of its whole document."""
         with self.lock:
-            full = self.doc.get_update()
-            self.store.compact(self.project_id, self.path, full)
+            self.store.compact(self.project_id, self.path, full := self.doc.get_update())
             self.stored, self.state_bytes = 1, len(full)
 
     def _adopt_stale(self, client: Client, update: bytes) -> None:
@@ -295,8 +294,3 @@ class Room:
         """The document's current content (notebook dict or text)."""
         with self.lock:
             return schema.materialize(self.doc, self.kind)
-
-    def full_update(self) -> bytes:
-        """The whole document as one update."""
-        with self.lock:
-            return self.doc.get_update()

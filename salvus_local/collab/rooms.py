@@ -163,7 +163,7 @@ class RoomManager:
         if room.kind == schema.NOTEBOOK and room.disk_base is not None:
             theirs = merge.keep_ids(room.disk_base, theirs)
         if theirs != room.disk_base:
-            merge.merge_into(room, room.disk_base, theirs)
+            merge.merge_into(room, room.disk_base, theirs, label="on disk")
             self._disk_synced(room, files, theirs)
         room.disk_stat, room.file_existed = stat, True
 

@@ -156,10 +156,15 @@ class EditorPage {
     }
     if (model.type === "directory") return location.replace(`${projectBase(this.pid)}files/${encodePath(this.path)}`);
     if (model.format !== "text") return this.fail("This is a binary file: it cannot be edited as text. Download it from the file browser.");
-    if ((await status).enabled) {
+    const shared = await status;
+    const limit = shared.max_bytes && shared.max_bytes.text;
+    if (shared.enabled && limit && model.size > limit) {
+      // The server refuses a room for a file this big (413 before the upgrade): edit it alone, and say so.
+      this.conflict.show(`${this.path} is ${(model.size / 2 ** 20).toFixed(1)} MB, above the ${Math.floor(limit / 2 ** 20)} MB a shared room opens: you edit it alone here and save it yourself; a change someone else saves shows up as a conflict.`, [["OK", () => {}]]);
+    } else if (shared.enabled) {
       // Collaboration is on: the text is the room's, everyone in the file edits it, the server saves it.
       const { openSharedText } = await import("./collab/textpage.js");
-      return openSharedText(this, await status);
+      return openSharedText(this, shared);
     }
     this.lineSep = model.content.includes("\r\n") ? "\r\n" : null; // CRLF files keep their line ends (see save)
     this.base = { text: model.content.replace(/\r\n/g, "\n"), lastModified: model.last_modified, exists: true };

@@ -364,3 +364,31 @@ def test_two_people_in_a_notebook_fit_the_screen(browser: object, multi: Server,
     a.screenshot(path=str(shots / f"collab-notebook-{width}.png"))
     a.context.close()
     b.context.close()
+
+
+def test_a_text_file_above_the_room_limit_opens_in_the_ordinary_editor(browser: object, multi: Server,
+                                                                       team: dict[str, Any]) -> None:
+    """The server refuses a room for it (413): the page says so and edits it alone, without retrying a room."""
+    home, owner = team["home"], team["owner"]
+    path = f"big-{uuid.uuid4().hex[:8]}.txt"
+    body = "line of a big log file\n" * (5 * 2**20 // 23 + 1)  # 5 MB, above the 4 MB default
+    assert owner.call("PUT", f"/p/{home}/api/contents/{path}", json={"type": "file", "format": "text", "content": body}).status_code in (200, 201)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    ctx.add_cookies([{"name": c.name, "value": c.value, "domain": "127.0.0.1", "path": c.path or "/"} for c in owner.s.cookies])
+    page = ctx.new_page()
+    rooms: list[str] = []
+    page.on("websocket", lambda ws: "/api/collab/rooms/" in ws.url and rooms.append(ws.url))
+    page.goto(multi.url(f"/p/{home}/edit/{path}"))
+    notice = page.locator(".conflict-bar")
+    expect(notice).to_contain_text("above the 4 MB a shared room opens", timeout=SYNC_S * 1000)
+    expect(page.locator(".save-button")).to_be_visible()
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+Home")
+    page.keyboard.type("EDITED ")
+    page.keyboard.press("Control+s")
+    wait_for(lambda: owner.call("GET", f"/p/{home}/api/contents/{path}").json()["content"].startswith("EDITED line"),
+             SYNC_S, "the page to save the file itself")
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / "collab-too-big.png"))
+    assert rooms == [] and page.locator(".collab-indicator").count() == 0
+    ctx.close()

@@ -34,7 +34,8 @@ def init_app(app: Flask) -> None:
     budget = Budget(max(0, services.config.collaboration_room_mb) * 2**20,
                     ProjectQuota(ws, updates, services.config.project_quota_mb).refusal)
     services.collab = RoomManager(updates, lambda project_id: ProjectFiles(ws.contents(project_id)),
-                                  idle=max(1, services.config.collaboration_idle), budget=budget)
+                                  idle=max(1, services.config.collaboration_idle), budget=budget,
+                                  debounce=max(0.0, services.config.collaboration_save_delay))
     atexit.register(services.collab.flush_all)
 
     def location(kernel_id: str) -> tuple[str, str] | None:

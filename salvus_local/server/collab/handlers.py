@@ -136,7 +136,9 @@ def room_socket(ws: Any, path: str, project_id: str | None = None) -> None:
 
 def status(project_id: str | None = None) -> Response:
     """Whether rooms are on, and who the requester is in them; with ``?path=``, that file's room too."""
-    body: dict[str, Any] = {"enabled": enabled(current_app.extensions["salvus"].config), "user": user_of_request()}
+    body: dict[str, Any] = {"enabled": enabled(current_app.extensions["salvus"].config), "user": user_of_request(),
+                            # larger files are edited alone (the upgrade is a 413): pages check before they try
+                            "max_bytes": {"text": max_bytes("any.txt"), "notebook": max_bytes("any.ipynb")}}
     if request.args.get("path") is not None:
         room = manager().find(project_id or DEFAULT_ID, paths.normalize(request.args["path"]))
         body["room"] = room.status() if room is not None else {"open": False}

@@ -16,6 +16,13 @@ import { baseUrl, encodePath, projectId } from "../api.js";
 
 const QUERY_AWARENESS = 3; // y-websocket message type: "send me everyone's awareness"
 export const STALE_CLOSE = 4409; // the server's close code for a copy from another history
+const SLOW_CLOSE = 4408; // we fell too far behind: reconnect and resync
+// Refusals (server salvus_local/collab/guard.py): reconnecting would send the same edits again.
+const REFUSALS = {
+  4400: "The server refused an edit from this page, which would have broken the document. Reload the page to continue from the shared copy.",
+  4413: "This file's shared edit history is full (setting collaboration_room_mb): your new edits are kept in this browser only, not shared or saved.",
+  4507: "The project is over its disk quota (the edit history counts): your new edits are kept in this browser only. Free some space, then reload.",
+};
 const KEEPALIVE_MS = 10_000;
 
 /** The websocket base of the rooms: ws(s)://host[/p/<project>]/api/collab/rooms. */
@@ -69,7 +76,10 @@ export class Room extends EventTarget {
   }
 
   makeProvider(doc) {
-    const provider = new WebsocketProvider(roomsUrl(), encodePath(this.path), doc, { connect: false, disableBc: true, maxBackoffTime: 5000 });
+    const provider = new WebsocketProvider(roomsUrl(), encodePath(this.path), doc, {
+      connect: false, disableBc: true, maxBackoffTime: 5000,
+      shouldReconnect: (ev) => ev.code === SLOW_CLOSE || !(ev.code >= 4400 && ev.code < 4600),
+    });
     this.provider = provider;
     this.awareness = provider.awareness;
     this.awareness.setLocalState({ user: { name: this.user.name, color: this.user.color, colorLight: `${this.user.color}33` }, cursor: null, cell: null });
@@ -84,7 +94,7 @@ export class Room extends EventTarget {
     provider.on("closed", ({ code, reason }) => {
       if (code === STALE_CLOSE) return this.reset(); // the server merged our copy: start again from its document
       this.setState("offline");
-      this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason } }));
+      this.dispatchEvent(new CustomEvent("closed", { detail: { code, reason: REFUSALS[code] || reason } }));
     });
     // y-websocket drops a socket that heard nothing for 30 s; alone in a room nobody else's
     // awareness arrives, so ask for it now and then (the server answers with everyone's).
