@@ -160,7 +160,10 @@ class EditorPage {
     const limit = shared.max_bytes && shared.max_bytes.text;
     if (shared.enabled && limit && model.size > limit) {
       // The server refuses a room for a file this big (413 before the upgrade): edit it alone, and say so.
-      this.conflict.show(`${this.path} is ${(model.size / 2 ** 20).toFixed(1)} MB, above the ${Math.floor(limit / 2 ** 20)} MB a shared room opens: you edit it alone here and save it yourself; a change someone else saves shows up as a conflict.`, [["OK", () => {}]]);
+      const notice = h("div", { class: "conflict-bar room-notice", role: "note" },
+        h("span", {}, `${this.path} is ${(model.size / 2 ** 20).toFixed(1)} MB, above the ${Math.floor(limit / 2 ** 20)} MB a shared room opens: you edit it alone here and save it yourself; a change someone else saves shows up as a conflict.`),
+        h("button", { class: "tool", onclick: () => notice.remove() }, "OK"));
+      this.conflict.el.after(notice);
     } else if (shared.enabled) {
       // Collaboration is on: the text is the room's, everyone in the file edits it, the server saves it.
       const { openSharedText } = await import("./collab/textpage.js");
