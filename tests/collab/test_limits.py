@@ -105,27 +105,33 @@ def test_room_history_counts_toward_the_project_quota(start_server) -> None:
     server: Server = start_server(*ARGS, "--project-quota-mb", "5")
     put_text(server, "q.txt", "start\n")
     c = client(server, "q.txt", "writer")
+    w = client(server, "q.txt", "watcher")
+    refused_at = None
     try:
-        for i in range(6):  # the document grows 1 MB per edit: file + history pass 5 MB soon
-            if c.closed_code is not None:
-                break
+        for i in range(8):  # the document grows 1 MB per edit: file + history pass 5 MB soon
             c.edit(lambda _doc: c.source.insert(len(str(c.source)), f"{i}" * MB))
-            wait_for(lambda: c.closed_code is not None or room_status(server, "q.txt")["dirty"] is False
-                     and len((default_dir(server) / "q.txt").read_bytes()) > (i + 1) * MB, 60, "accepted or refused")
-        assert c.closed_code == 4507, "the writer was not told it is over the quota"
-        text = (default_dir(server) / "q.txt").read_text()
-        assert text.startswith("start\n") and len(text) >= MB  # what was accepted is kept and saved
+            wait_for(lambda: c.closed_code is not None or len(w.text()) == 6 + (i + 1) * MB, 60, "accepted or refused")
+            if c.closed_code is not None:
+                refused_at = i
+                break
+            wait_for(lambda: (st := room_status(server, "q.txt"))["save_error"] or not st["dirty"], 60,
+                     "saved (or its save refused by the quota)")
+        assert c.closed_code == 4507 and "quota" in c.closed_reason, "the writer was not told it is over the quota"
+        accepted = "start\n" + "".join(f"{k}" * MB for k in range(refused_at))
+        assert refused_at >= 1 and w.text() == accepted and w.closed_code is None  # nothing accepted is lost
+        assert (default_dir(server) / "q.txt").read_text().startswith("start\n0000")
         # a file write through the Contents API counts the history too
         r = server.put("/api/contents/more.txt", json={"type": "file", "format": "text", "content": "y" * MB})
         assert r.status_code == 507, r.text
         assert "quota" in r.json()["message"]
         late = client(server, "q.txt", "late")
         try:
-            assert late.text() == text
+            assert late.text() == accepted
         finally:
             late.disconnect()
     finally:
         c.disconnect()
+        w.disconnect()
 
 
 def test_a_frame_above_the_max_is_closed_unread(start_server) -> None:
