@@ -168,7 +168,7 @@ def test_an_edit_unsaved_at_kill_9_is_saved_after_restart(tmp_path: Path, client
             clients.append(c)
             before = stored_updates(data_dir, "k.ipynb")
             c.insert(0, 0, f"E{attempt} ")
-            wait_for(lambda: stored_updates(data_dir, "k.ipynb") > before, 20, "edit stored")
+            wait_for(lambda: stored_updates(data_dir, "k.ipynb") > before, 60, "edit stored")
             kill_9(server)
             c.disconnect()
             unsaved = f"E{attempt} " not in file.read_text()
@@ -180,7 +180,7 @@ def test_an_edit_unsaved_at_kill_9_is_saved_after_restart(tmp_path: Path, client
         watcher = client(server, "k.ipynb", "w")
         clients.append(watcher)
         wait_for(lambda: sources(disk_notebook(server, "k.ipynb")["cells"])[0].startswith(f"E{attempt} "),
-                 30, "the edit made before the kill saved")
+                 60, "the edit made before the kill saved")
         assert sources(watcher.notebook())[0].startswith(f"E{attempt} ")
     finally:
         for c in clients:
