@@ -8,30 +8,28 @@ after the fetch completed and the merge commit exists.
 
 from __future__ import annotations
 
-import errno
 import getpass
 import os
 import time
-from pathlib import Path
 from typing import Any
 
-from salvus_local.store.errors import StoreError
-
-from .git import Git, GitError
-from .messages import explain
-from .objects import (merge_conflict_lists, notebooks_changed_on_both_sides, open_conflicts, other_host,
-                      oversize_blobs, parse_merge_tree, read_blob, taken_in, tree_with, write_blob)
+from .git import Git
+from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, read_blob,
+                      taken_in, tree_with, write_blob)
 from .report import Report, SyncError
 from .rules import Entry, resolve_path
-from .state import SyncState, private_dir, sync_lock
+from .session import Session, as_sync_error
+from .state import SyncState, private_dir
+from .transport import SNAPSHOTS, Transport
 from .worktree import apply_tree
 
+__all__ = ["Report", "SNAPSHOTS", "SyncError", "Syncer", "as_sync_error"]
+
 ZERO = "0" * 40
-SNAPSHOTS = "refs/salvus/snapshots"
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 
-class Syncer:
+class Syncer(Transport):
     """Pull, push and sync one work tree against one git remote (any URL git understands)."""
 
     def __init__(self, root: str | os.PathLike[str], machine: str, author: str | None = None, token: str | None = None,
@@ -125,29 +123,6 @@ class Syncer:
                          env={"GIT_LITERAL_PATHSPECS": "1", **(env or {})})
         return keep
 
-    def fetch(self, missing_ok: bool = True) -> str | None:
-        """Download the remote branch into refs/salvus/remote/<branch>; its tip, or None when it has none yet.
-
-        missing_ok: a remote repository that does not exist yet counts as empty (a hub creates a
-        project on its first push); pull says it is missing instead.
-        """
-        # git writes the ref only after every object arrived: an interrupted fetch changes nothing here.
-        branch = self.branch
-        proc = self.git.run("fetch", "--no-tags", "--no-write-fetch-head", *self.progress_args(), self.remote_name,
-                            f"+refs/heads/{branch}:refs/salvus/remote/{branch}", check=False,
-                            **self.progress_kw())
-        if proc.returncode:
-            err = self.git.last_line(proc.stderr)
-            if "couldn't find remote ref" in err:
-                return None  # the remote exists but has no such branch yet: the first push creates it
-            failure = explain(self.git.scrub(proc.stderr), self.remote_url(), bool(self.git.token), "fetch from")
-            if failure.kind == "not_found" and missing_ok:
-                return None
-            raise SyncError(failure.message, kind=failure.kind)
-        tip = self.git.rev(f"refs/salvus/remote/{branch}")
-        self.report.fetched = tip
-        return tip
-
     def integrate(self, remote_tip: str) -> None:
         """Keep rewritten history, merge, then update the work tree to the merge."""
         head = self.git.rev("HEAD")
@@ -225,61 +200,7 @@ class Syncer:
         self.state.journal = None
         self.state.save(self.dir)
 
-    def send(self, head: str, remote_tip: str | None) -> bool:
-        """Push head to the remote branch (fast-forward only, atomic); False when the remote moved meanwhile."""
-        self.refuse_oversize(head, remote_tip)
-        self._clear_remote_locks()
-        proc = self.git.run("push", "--porcelain", "--atomic", *self.progress_args(), self.remote_name,
-                            f"{head}:refs/heads/{self.branch}", check=False, **self.progress_kw())
-        output = self.git.scrub(proc.stdout) + self.git.scrub(proc.stderr)
-        if proc.returncode:
-            if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
-                return False
-            failure = explain(output, self.remote_url(), bool(self.git.token), "push to")
-            raise SyncError(failure.message, kind=failure.kind)
-        self._set_ref(f"refs/salvus/remote/{self.branch}", head)
-        self._set_ref(f"refs/salvus/synced/{self.branch}", head)
-        self.report.pushed = head
-        if self.with_history:
-            self.send_history()
-        return True
-
-    def send_history(self) -> None:
-        """Push local snapshots to refs/salvus/machines/<machine>/snapshots (a ref only this machine writes)."""
-        # Separate from the branch push: a snapshot history restarted on this machine (a deleted
-        # .git) is refused as a non-fast-forward by a hub, and that must not stop the work from syncing.
-        tip = self.git.rev(SNAPSHOTS)
-        if not tip:
-            return
-        target = f"refs/salvus/machines/{self._machine_ref()}/snapshots"
-        proc = self.git.run("push", "--porcelain", *self.progress_args(), self.remote_name, f"{tip}:{target}",
-                            check=False, **self.progress_kw())
-        if proc.returncode:
-            self.report.history_error = self.git.last_line(proc.stderr + proc.stdout)
-        else:
-            self.report.history = target
-
-    def refuse_oversize(self, head: str, remote_tip: str | None) -> None:
-        """Refuse, before any transfer, to send files over the size limit (commits made outside sync)."""
-        big = oversize_blobs(self.git, head, remote_tip, self.max_bytes)
-        if big:
-            limit = self.max_bytes / 1024 / 1024
-            raise SyncError(f"not pushed: files over {limit:g} MB in commits to send: {', '.join(big)}")
-
     # --- Helpers ----------------------------------------------------------------------------------------
-    def progress_args(self) -> list[str]:
-        """``--progress`` when someone shows it (git prints progress only to a terminal otherwise)."""
-        return ["--progress"] if self.progress else []
-
-    def progress_kw(self) -> dict[str, Any]:
-        """Keyword arguments of Git.run that stream stderr lines to the progress callback."""
-        return {"on_stderr": self.progress} if self.progress else {}
-
-    def _machine_ref(self) -> str:
-        """This machine's name as one valid ref component."""
-        safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in self.machine).strip(".-") or "machine"
-        return safe[:64]
-
     @property
     def branch(self) -> str:
         """The branch synced: the configured one, else the current branch."""
@@ -290,20 +211,9 @@ class Syncer:
             self.state.branch = name
         return self.state.branch
 
-    @property
-    def remote_name(self) -> str:
-        """The git remote synced with."""
-        if not self.state.remote:
-            raise SyncError("this project is not linked to a remote: run `salvus-local sync link PROJECT URL`")
-        return self.state.remote
-
-    def remote_url(self) -> str:
-        """The remote's URL as configured (never carries a token)."""
-        return self.git.run("remote", "get-url", self.remote_name, check=False).stdout.decode().strip()
-
     def _session(self) -> Any:
         """The sync lock, with the outcome (time, error, offline, conflicts) recorded in sync.json."""
-        return _Session(self)
+        return Session(self)
 
     def open_conflicts(self, conflicts: list[dict[str, str]]) -> list[dict[str, str]]:
         """The conflicts still to look at (see objects.open_conflicts)."""
@@ -317,63 +227,5 @@ class Syncer:
         return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": email}
 
-    def _set_ref(self, ref: str, commit: str) -> None:
-        self.git.run("update-ref", ref, commit)
-
     def _other_host(self, commit: str, path: str) -> str:
         return other_host(self.git, commit, path, self.state.remote or "remote")
-
-    def _clear_remote_locks(self) -> None:
-        """A remote on this machine (a path or file:// URL) may hold locks of a killed push: clear stale ones."""
-        url = self.remote_url()
-        path = url[len("file://"):] if url.startswith("file://") else url if url.startswith("/") else None
-        if path and Path(path).is_dir():
-            Git(path).clear_stale_locks()
-
-
-class _Session:
-    """Hold the repository's sync lock around one command; record its outcome in sync.json at the end."""
-
-    def __init__(self, syncer: Syncer) -> None:
-        self.syncer = syncer
-        self.lock: Any = None
-
-    def __enter__(self) -> None:
-        syncer = self.syncer
-        self.lock = sync_lock(syncer.dir)
-        self.lock.__enter__()
-        syncer.state = SyncState.load(syncer.dir)
-        syncer.state.last_attempt = time.time()
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
-        syncer = self.syncer
-        try:
-            state = syncer.state
-            state.offline = bool(isinstance(exc, SyncError) and exc.offline)
-            exc = as_sync_error(exc)
-            state.last_error = (getattr(exc, "message", None) or str(exc)) if exc else None
-            state.last_error_kind = getattr(exc, "kind", "other") if exc else None
-            if exc is None:
-                state.last_sync = time.time()
-                state.conflicts = merge_conflict_lists(syncer.report.conflicts, state.conflicts, syncer.root)
-            try:
-                state.save(syncer.dir)
-            except (OSError, StoreError):
-                if exc is None:
-                    raise  # the sync worked but cannot be recorded (a full disk): say so
-                # else the sync's own failure is what to report (its record waits for free space)
-        finally:
-            self.lock.__exit__(kind, exc, tb)
-
-
-def as_sync_error(exc: BaseException | None) -> BaseException | None:
-    """git, disk and store failures as a SyncError with a one-line message (others unchanged)."""
-    if isinstance(exc, GitError):
-        return SyncError(exc.message)
-    if isinstance(exc, StoreError):  # atomic writes: 507 when the disk is full
-        return SyncError(f"{exc.message}: nothing was lost; free some space and sync again",
-                         kind="disk_full" if exc.status == 507 else "other")
-    if isinstance(exc, OSError):  # a full disk here, a vanished folder
-        return SyncError(f"{exc.strerror or exc} ({exc.filename or 'this machine'}): nothing was lost; fix it and "
-                         "sync again", kind="disk_full" if exc.errno == errno.ENOSPC else "other")
-    return exc
