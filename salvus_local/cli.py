@@ -152,7 +152,7 @@ def _reexec_without_token(args: list[str] | None) -> None:
     """If the token came on the command line, put it in the environment and exec ourselves without it."""
     if args is not None:
         return  # called from Python: there is no command line to hide
-    other = set(cli.commands) - {"serve", "desktop"}  # their own --token options (sync login) mean other things
+    other = (set(cli.commands) | set(cli.lazy)) - {"serve", "desktop"}  # their own --token options (sync login) mean other things
     if any(arg in other for arg in sys.argv[1:]):
         return
     rest, found = sys.argv[1:], False
@@ -184,7 +184,28 @@ def _serve(options: dict[str, Any]) -> None:
         raise CLIError(str(exc)) from None
 
 
-@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose ``lazy`` commands ({name: "module:attribute"}) are imported only when used or listed.
+
+    Why: every ``salvus-local sync`` (run by each background and benchmarked sync) would otherwise
+    import the HTTP client commands it never uses.
+    """
+
+    lazy: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in self.commands and name in self.lazy:
+            import importlib
+
+            module, attr = self.lazy[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @serve_options
 @click.version_option(__version__, prog_name="salvus-local")
 @click.pass_context
@@ -265,9 +286,7 @@ def import_command(worksheet: Path) -> None:
 
 def _add_project_commands() -> None:
     """Mount `salvus-local project ...` (create, list, open, clone, ...)."""
-    from salvus_local.project_cli import project
-
-    cli.add_command(project)
+    cli.lazy = {**cli.lazy, "project": "salvus_local.project_cli:project"}
 
 
 _add_project_commands()
@@ -286,11 +305,8 @@ _add_account_commands()
 
 def _add_client_commands() -> None:
     """Mount `salvus-local run FILE`, `salvus-local exec CODE` and `salvus-local export FILE`."""
-    from salvus_local.client_cli import exec_, export, run
-
-    cli.add_command(run)
-    cli.add_command(exec_)
-    cli.add_command(export)
+    cli.lazy = {**cli.lazy, "run": "salvus_local.client_cli:run", "exec": "salvus_local.client_cli:exec_",
+                "export": "salvus_local.client_cli:export"}
 
 
 _add_client_commands()
@@ -298,9 +314,7 @@ _add_client_commands()
 
 def _add_course_commands() -> None:
     """Mount `salvus-local course ...` (a teacher's course actions against a running multi-user server)."""
-    from salvus_local.client_cli.course import course
-
-    cli.add_command(course)
+    cli.lazy = {**cli.lazy, "course": "salvus_local.client_cli.course:course"}
 
 
 _add_course_commands()

@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 from .git import Git
-from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, read_blob,
-                      taken_in, tree_with, write_blob)
+from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, parse_status,
+                      read_blob, taken_in, tree_with, write_blob)
 from .report import Report, SyncError
 from .rules import Entry, resolve_path
 from .session import Session, as_sync_error
@@ -60,12 +60,11 @@ class Syncer(Transport):
         """Send this copy's work; refuses (changing nothing) when the remote has work this copy lacks."""
         with self._session():
             self.prepare()
-            remote_tip = self.fetch()
+            # No fetch first: git itself refuses a push that is not a fast-forward (the remote has work
+            # this copy lacks) and moves nothing, so a fetch would only add two round trips.
             head = self.git.rev("HEAD")
-            if remote_tip and not (head and self.git.is_ancestor(remote_tip, head)):
+            if head and not self.send(head, self.git.rev(f"refs/salvus/remote/{self.branch}")):
                 raise SyncError("the remote has work this copy does not have yet: run `salvus-local sync` to merge it")
-            if head and head != remote_tip:
-                self.send(head, remote_tip)
         return self.report
 
     def sync(self, attempts: int = 3) -> Report:
@@ -97,19 +96,29 @@ class Syncer(Transport):
         """Commit every change in the work tree on the current branch (author: the account; message: the machine)."""
         # Local work must be a commit before anything merges into it: a merge can then never
         # overwrite an edit, and the edit travels with its ancestry instead of a timestamp.
-        keep = self.stage_work_tree()
-        if self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0 and self.git.rev("HEAD"):
-            return
-        if not keep and not self.git.rev("HEAD"):
+        keep, staged = self.stage_work_tree()
+        if not keep and not staged:
+            return  # nothing changed: git status compared work tree, index and HEAD in one pass
+        head = self.git.rev("HEAD")
+        if not head and not keep:
             return  # an empty new repository: nothing to commit yet
+        if head and self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0:
+            return  # the changes cancelled out (an edit undone in the index)
         message = f"Work on {self.machine}\n\nSalvus-Machine: {self.machine}\n"
         self.git.run("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=self._identity())
         self.report.committed = self.git.rev("HEAD")
 
-    def stage_work_tree(self, env: dict[str, str] | None = None) -> list[str]:
-        """``git add`` every changed file under the size limit (into env's GIT_INDEX_FILE, if any); the paths."""
-        listed = self.git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard", env=env).stdout
-        paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p and not p.endswith("/")})
+    def stage_work_tree(self, env: dict[str, str] | None = None) -> tuple[list[str], bool]:
+        """``git add`` every changed file under the size limit (into env's GIT_INDEX_FILE, if any).
+
+        Returns (the paths added, whether the index differed from HEAD before).
+        """
+        # One `git status` walks the tree once: stat data in the index lets it skip unchanged files
+        # (it also saves the refreshed stat data for the next run), and it tells staged changes too.
+        out = self.git.run("status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames",
+                           "--ignore-submodules=dirty", env=env).stdout
+        changed, staged = parse_status(out)
+        paths = sorted(p for p in changed if not p.endswith("/"))
         keep = []
         for rel in paths:
             full = self.root / rel
@@ -121,7 +130,7 @@ class Syncer(Transport):
             data = "\0".join(keep).encode("utf-8", "surrogateescape") + b"\0"
             self.git.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=data,
                          env={"GIT_LITERAL_PATHSPECS": "1", **(env or {})})
-        return keep
+        return keep, staged
 
     def integrate(self, remote_tip: str) -> None:
         """Keep rewritten history, merge, then update the work tree to the merge."""
@@ -191,7 +200,9 @@ class Syncer(Transport):
                                             lambda path: self._other_host(new, path))
         # Index last but one, branch last: a kill before this point leaves HEAD at old and the
         # journal, and the next sync finishes the same update.
-        self.git.run("read-tree", new)
+        # --reset, not a bare read-tree: entries whose content did not change keep their stat data,
+        # so the refresh below stats the files instead of reading and hashing the whole tree.
+        self.git.run("read-tree", "--reset", new)
         self.git.run("update-index", "-q", "--refresh", check=False)
         current = expect or old
         if current != new and self.git.rev(f"refs/heads/{self.branch}") != new:  # not done by a killed run

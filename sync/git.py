@@ -84,13 +84,7 @@ class Git:
 
         on_stderr: called with each line of stderr as it comes (progress lines end in CR).
         """
-        full_env = git_env(self.token)
-        full_env.update(env or {})
-        run_as: dict[str, Any] = {}
-        if self.owner:
-            run_as = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
-            full_env.update(HOME=_home_of(self.owner[0]), GIT_CONFIG_GLOBAL=os.devnull)
-        argv = ["git", *CONFIG, "-c", f"safe.directory={self.root}", *args]
+        argv, full_env, run_as = self._command(args, env)
         try:
             if on_stderr is not None:
                 proc = _streaming(argv, self.root, full_env, input, on_stderr, run_as)
@@ -103,6 +97,21 @@ class Git:
         if check and proc.returncode:
             raise GitError(f"git {args[0]} failed: {self.last_line(proc.stderr)}", self.scrub(proc.stderr))
         return proc
+
+    def _command(self, args: tuple[str, ...], env: dict[str, str] | None
+                 ) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+        """(argv, environment, Popen's user/group arguments) of ``git ARGS`` here."""
+        full_env = git_env(self.token)
+        full_env.update(env or {})
+        run_as: dict[str, Any] = {}
+        if self.owner:
+            run_as = {"user": self.owner[0], "group": self.owner[1], "extra_groups": []}
+            full_env.update(HOME=_home_of(self.owner[0]), GIT_CONFIG_GLOBAL=os.devnull)
+        return ["git", *CONFIG, "-c", f"safe.directory={self.root}", *args], full_env, run_as
+
+    def blobs(self) -> Blobs:
+        """A reader of many blobs through one ``git cat-file --batch`` (use as a context manager)."""
+        return Blobs(self)
 
     def out(self, *args: str, **kw: Any) -> str:
         """stdout of ``git ARGS`` as text, stripped."""
@@ -131,7 +140,13 @@ class Git:
     def git_dir(self) -> Path:
         """The repository's absolute git dir."""
         if self._git_dir is None:
-            self._git_dir = Path(self.out("rev-parse", "--absolute-git-dir"))
+            dot_git = self.root / ".git"
+            # The usual layout needs no git process; anything else (a bare repository, a .git file
+            # of a linked work tree, a link) is git's to answer.
+            if dot_git.is_dir() and not dot_git.is_symlink() and (dot_git / "HEAD").is_file():
+                self._git_dir = dot_git
+            else:
+                self._git_dir = Path(self.out("rev-parse", "--absolute-git-dir"))
         return self._git_dir
 
     def clear_stale_locks(self) -> list[str]:
@@ -163,6 +178,48 @@ class Git:
             except FileNotFoundError:
                 continue
         return removed
+
+
+class Blobs:
+    """Blob contents through one long-lived ``git cat-file --batch``: one process for any number of files."""
+
+    def __init__(self, git: Git) -> None:
+        self.git = git
+        self.proc: subprocess.Popen | None = None
+
+    def read(self, oid: str) -> bytes:
+        """The bytes of blob oid; GitError when the repository lacks it."""
+        if self.proc is None:
+            argv, env, run_as = self.git._command(("cat-file", "--batch"), None)
+            self.proc = subprocess.Popen(argv, cwd=self.git.root, env=env, stdin=subprocess.PIPE,
+                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, **run_as)
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(oid.encode() + b"\n")
+        self.proc.stdin.flush()
+        header = self.proc.stdout.readline().split()  # b"<oid> blob <size>" or b"<oid> missing"
+        if len(header) != 3 or header[1] != b"blob":
+            raise GitError(f"git cat-file failed: {oid} is not a blob here")
+        size = int(header[2])
+        data = self.proc.stdout.read(size)
+        self.proc.stdout.read(1)  # the newline after the contents
+        if len(data) != size:
+            raise GitError(f"git cat-file failed: {oid} ended early")
+        return data
+
+    def close(self) -> None:
+        """End the cat-file process."""
+        proc, self.proc = self.proc, None
+        if proc is not None:
+            for pipe in (proc.stdin, proc.stdout):
+                if pipe is not None:
+                    pipe.close()
+            proc.wait()
+
+    def __enter__(self) -> Blobs:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 def _streaming(argv: list[str], cwd: Path, env: dict[str, str], input: bytes | None,

@@ -21,6 +21,7 @@ refused as not fast-forward, and the hub's edits are merged into it instead.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,14 @@ class HubRepo:
         index = self.syncer.dir / "hub-index"
         env = {"GIT_INDEX_FILE": str(index)}
         try:
-            self.git.run("read-tree", *([old] if old else ["--empty"]), env=env)
+            # Start from a copy of the hub's own index: its files' stat data lets git skip every
+            # unchanged file, where a bare read-tree would make it read and hash the whole tree.
+            # --reset then makes it exactly old (keeping stat data only where the content matches).
+            if old:
+                self._copy_index(index)
+                self.git.run("read-tree", "--reset", old, env=env)
+            else:
+                self.git.run("read-tree", "--empty", env=env)
             self.syncer.stage_work_tree(env)
             tree = self.git.out("write-tree", env=env)
         finally:
@@ -128,6 +136,18 @@ class HubRepo:
         message = f"Work on {HUB_MACHINE}\n\nSalvus-Machine: {HUB_MACHINE}\n"
         return self.git.out("commit-tree", tree, *(["-p", old] if old else []), "-F", "-", input=message.encode(),
                             env=self.syncer._identity())
+
+    def _copy_index(self, to: Path) -> None:
+        """Copy the repository's index to ``to`` (nothing when it has none), with the folder owner's rights."""
+        from salvus_local.store.owner import as_owner
+
+        to.unlink(missing_ok=True)
+        with as_owner(self.git.root):  # .git/index could be a link a session planted: never read it as root
+            try:
+                with open(self.git.git_dir / "index", "rb") as src, open(to, "xb") as dst:
+                    shutil.copyfileobj(src, dst)
+            except FileNotFoundError:
+                pass
 
     def _adopt_pushed_branch(self) -> None:
         """A project with no commit yet checks out the branch its first push made (main, master, …)."""

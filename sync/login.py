@@ -15,6 +15,7 @@ from typing import Any
 
 # One answer from the hub; a busy 2-core hub took over 30 s (the login then said the hub was unreachable).
 HTTP_TIMEOUT = 120.0
+UNREACHABLE_FOR = 120.0  # seconds polls may fail in a row (a hub restarting) before login gives up
 
 
 class LoginError(Exception):
@@ -66,17 +67,18 @@ def device_login(origin: str, machine: str, show: Callable[[str], None], open_br
     show("Waiting for you to approve it there (Ctrl-C to stop)…")
     interval = float(grant.get("interval") or 5)
     deadline = time.monotonic() + float(grant.get("expires_in") or 600)
-    failures = 0
+    unreachable_since: float | None = None
     while time.monotonic() < deadline:
         sleep(interval)
         try:
             r = _post(origin, "/api/sync/device/token", {"device_code": grant["device_code"]})
         except LoginError:
-            failures += 1  # the hub restarting, the Wi-Fi flickering: keep trying a while
-            if failures >= 5:
+            # The hub restarting (it keeps pending sign-ins), the Wi-Fi flickering: keep trying a while.
+            unreachable_since = unreachable_since or time.monotonic()
+            if time.monotonic() - unreachable_since > UNREACHABLE_FOR:
                 raise
             continue
-        failures = 0
+        unreachable_since = None
         if r.status_code == 200:
             data = r.json()
             return data["access_token"], data.get("user") or ""

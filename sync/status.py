@@ -49,7 +49,10 @@ def project_status(root: Path) -> dict[str, Any]:
 
 def git_author(root: Path) -> str | None:
     """user.name <user.email> from git's config, when both are set."""
-    git = Git(root)
-    name = git.run("config", "user.name", check=False).stdout.decode().strip()
-    email = git.run("config", "user.email", check=False).stdout.decode().strip()
+    out = Git(root).run("config", "-z", "--get-regexp", r"^user\.(name|email)$", check=False).stdout
+    found: dict[str, str] = {}
+    for item in out.decode("utf-8", "replace").split("\0"):
+        key, _, value = item.partition("\n")
+        found[key] = value.strip()  # the last one wins, as for `git config user.name`
+    name, email = found.get("user.name"), found.get("user.email")
     return f"{name} <{email}>" if name and email else None

@@ -29,6 +29,7 @@ class Transport:
     progress: Any
     with_history: bool
     branch: str
+    _remote_url: str | None = None
 
     def fetch(self, missing_ok: bool = True) -> str | None:
         """Download the remote branch into refs/salvus/remote/<branch>; its tip, or None when it has none yet.
@@ -65,9 +66,11 @@ class Transport:
                 return False
             failure = explain(output, self.remote_url(), bool(self.git.token), "push to")
             raise SyncError(failure.message, kind=failure.kind)
-        self._set_ref(f"refs/salvus/remote/{self.branch}", head)
-        self._set_ref(f"refs/salvus/synced/{self.branch}", head)
-        self.report.pushed = head
+        # Both bookkeeping refs in one transaction (one git process).
+        refs = "".join(f"update {ref}/{self.branch} {head}\n" for ref in ("refs/salvus/remote", "refs/salvus/synced"))
+        self.git.run("update-ref", "--stdin", input=refs.encode())
+        if "[up to date]" not in output:
+            self.report.pushed = head
         if self.with_history:
             self.send_history()
         return True
@@ -115,8 +118,10 @@ class Transport:
         return self.state.remote
 
     def remote_url(self) -> str:
-        """The remote's URL as configured (never carries a token)."""
-        return self.git.run("remote", "get-url", self.remote_name, check=False).stdout.decode().strip()
+        """The remote's URL as configured (never carries a token); read once per command."""
+        if self._remote_url is None:
+            self._remote_url = self.git.run("remote", "get-url", self.remote_name, check=False).stdout.decode().strip()
+        return self._remote_url
 
     def _set_ref(self, ref: str, commit: str) -> None:
         self.git.run("update-ref", ref, commit)

@@ -25,7 +25,7 @@ from pathlib import Path
 from salvus_local.store.atomic import atomic_write
 from salvus_local.store.owner import as_owner
 
-from .git import Git
+from .git import Blobs, Git
 from .report import SyncError
 from .rules import beside_name
 
@@ -59,7 +59,7 @@ def disk_id(path: Path, algo: str = "sha1", root: Path | None = None) -> str | N
 def apply_tree(git: Git, old: str, new: str, machine: str, when: float,
                other_host: Callable[[str], str]) -> list[dict[str, str]]:
     """Change the work tree from commit/tree old to new; return conflicts ({path, kind, other})."""
-    algo = "sha256" if git.out("rev-parse", "--show-object-format") == "sha256" else "sha1"
+    algo = "sha256" if len(new) == 64 else "sha1"  # the object format, from the length of an id
     raw = git.run("diff-tree", "-r", "-z", "--no-renames", old, new).stdout.split(b"\0")
     changes = []
     for i in range(0, len(raw) - 1, 2):
@@ -71,14 +71,14 @@ def apply_tree(git: Git, old: str, new: str, machine: str, when: float,
     if bad:
         raise SyncError(f"The remote's commit {new[:12]} holds an unsafe path {bad[0]!r} (like '..' or '.git'); "
                         "nothing was changed here. Do not sync with that remote.", kind="unsafe_path")
-    with as_owner(git.root):
-        return _apply(git, changes, algo, machine, when, other_host)
+    with as_owner(git.root), git.blobs() as blobs:
+        return _apply(blobs, changes, algo, machine, when, other_host)
 
 
-def _apply(git: Git, changes: list[tuple[str, str, str, str, str, str]], algo: str, machine: str, when: float,
+def _apply(blobs: Blobs, changes: list[tuple[str, str, str, str, str, str]], algo: str, machine: str, when: float,
            other_host: Callable[[str], str]) -> list[dict[str, str]]:
     conflicts: list[dict[str, str]] = []
-    root = git.root
+    root = blobs.git.root
 
     def taken(rel: str) -> bool:
         return os.path.lexists(root / rel)
@@ -103,10 +103,10 @@ def _apply(git: Git, changes: list[tuple[str, str, str, str, str, str]], algo: s
         elif current != old_id:
             # Edited here since the sync began: keep the edit, save the incoming version beside it.
             other = beside_name(rel, other_host(rel), when, taken)
-            _write(git, root / other, new_mode, new_id)
+            _write(blobs, root / other, new_mode, new_id)
             conflicts.append({"path": rel, "kind": "edited-during-sync", "other": other})
             continue
-        _write(git, path, new_mode, new_id)
+        _write(blobs, path, new_mode, new_id)
     return conflicts
 
 
@@ -166,10 +166,10 @@ def _clear_the_way(root: Path, rel: str, machine: str, when: float, conflicts: l
         return
 
 
-def _write(git: Git, path: Path, mode: str, oid: str) -> None:
+def _write(blobs: Blobs, path: Path, mode: str, oid: str) -> None:
     """Put blob oid at path atomically (temp file + rename), with its mode; never through a symlinked folder."""
-    data = git.run("cat-file", "blob", oid).stdout
-    path = _real_parent(git.root, str(path.relative_to(git.root)), create=True) / path.name  # type: ignore[operator]
+    data = blobs.read(oid)
+    path = _real_parent(blobs.git.root, str(path.relative_to(blobs.git.root)), create=True) / path.name  # type: ignore[operator]
     if mode == SYMLINK:
         tmp = path.with_name(f".{path.name}.salvus-sync-link")
         if os.path.lexists(tmp):

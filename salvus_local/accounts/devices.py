@@ -3,16 +3,16 @@
 A laptop asks for a grant (``start``): it gets a long secret ``device_code`` it keeps and a short
 ``user_code`` it shows.  The person signs in to the hub in a browser and approves that user code
 (``approve``); the laptop's next ``poll`` then receives a new API token of scope ``sync`` for the
-approving user.  Grants live in memory (the hub is one process): they last ``EXPIRES`` seconds,
-and a restart only makes a pending ``sync login`` start again.  The token is made at the first
-poll after approval and handed out once, so its value never waits in memory.
+approving user.  Grants are kept in SQLite (table ``sync_device_grants``), so a hub restarted
+between the code being printed and its approval still finishes the sign-in; they last ``EXPIRES``
+seconds.  Both codes are stored only as SHA-256 hashes (a copy of the database approves nothing).
+The token is made at the first poll after approval and handed out once, so its value is never stored.
 """
 
 from __future__ import annotations
 
-import hmac
+import hashlib
 import secrets
-import threading
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -22,7 +22,7 @@ from .errors import BadRequest, NotFound, TooManyAttempts
 
 EXPIRES = 600  # seconds a grant waits for approval (RFC 8628 leaves it to the server)
 INTERVAL = 5  # seconds between polls (RFC 8628's default)
-MAX_PENDING = 1000  # grants waiting at once: a flood of starts cannot fill the memory
+MAX_PENDING = 1000  # grants waiting at once: a flood of starts cannot fill the database
 MAX_PER_ADDRESS = 20  # ...nor, from one address (no sign-in is needed to start), lock everybody else out
 # No 0/O, 1/I/L, U/V: a code read aloud or off a phone is typed right (RFC 8628 §6.1).
 ALPHABET = "BCDFGHJKMNPQRSTWXZ23456789"
@@ -58,13 +58,16 @@ def display(user_code: str) -> str:
     return f"{user_code[:4]}-{user_code[4:]}"
 
 
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
 class DeviceGrants:
-    """Pending device sign-ins of one hub."""
+    """Pending device sign-ins of one hub (rows of sync_device_grants)."""
 
     def __init__(self, tokens: Any) -> None:
         self.tokens = tokens  # accounts.tokens.Tokens: makes the sync token on approval
-        self._grants: dict[str, Grant] = {}  # by device_code
-        self._lock = threading.Lock()
+        self.store = tokens.store
 
     def start(self, machine: object = None, address: str = "") -> Grant:
         """A new grant for a device naming itself machine (shown on the approve page), asked from address."""
@@ -73,39 +76,47 @@ class DeviceGrants:
             if isinstance(machine, str) else ""
         name = name.strip()[:80] or "a device"
         now = time.time()
-        with self._lock:
-            self._expire(now)
-            if sum(g.address == address for g in self._grants.values()) >= MAX_PER_ADDRESS:
-                raise TooManyAttempts(min(g.expires for g in self._grants.values() if g.address == address) - now)
-            if len(self._grants) >= MAX_PENDING:
+        with self.store.write() as db:
+            self._expire(db, now)
+            count, first = db.execute("select count(*), min(expires) from sync_device_grants where address = ?",
+                                      (address,)).fetchone()
+            if count >= MAX_PER_ADDRESS:
+                raise TooManyAttempts(first - now)
+            if db.execute("select count(*) from sync_device_grants").fetchone()[0] >= MAX_PENDING:
                 raise BadRequest("Too many sign-ins are waiting for approval; try again in a few minutes")
-            codes = {g.user_code for g in self._grants.values()}
-            user_code = ""
-            while not user_code or user_code in codes:
+            while True:
                 user_code = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LEN))
+                if not db.execute("select 1 from sync_device_grants where user_hash = ?",
+                                  (_hash(user_code),)).fetchone():
+                    break
             grant = Grant(secrets.token_urlsafe(32), user_code, name, now, now + EXPIRES, address=address)
-            self._grants[grant.device_code] = grant
+            db["sync_device_grants"].insert({"device_hash": _hash(grant.device_code), "user_hash": _hash(user_code),
+                                             "machine": name, "address": address, "created": now,
+                                             "expires": grant.expires,
+                                             "last_poll": 0.0, "interval": float(INTERVAL), "denied": 0})
         return grant
 
     def find(self, user_code: object) -> Grant:
         """The pending grant of a user code; NotFound (one message for wrong, used and expired codes)."""
         code = normalize(user_code)
-        with self._lock:
-            self._expire(time.time())
-            for grant in self._grants.values():
-                if hmac.compare_digest(grant.user_code, code) and grant.user_id is None and not grant.denied:
-                    return grant
-        raise NotFound("No sign-in is waiting for that code: check it, or run `salvus-local sync login` again "
-                       "(a code lasts 10 minutes and works once)")
+        # Looked up by hash: the time a lookup takes says nothing about how close a guess was.
+        rows = self.store.query("select * from sync_device_grants where user_hash = ? and expires >= ? "
+                                "and user_id is null and denied = 0", (_hash(code), time.time()))
+        if not code or not rows:
+            raise NotFound("No sign-in is waiting for that code: check it, or run `salvus-local sync login` again "
+                           "(a code lasts 10 minutes and works once)")
+        return _grant(rows[0], user_code=code)
 
     def approve(self, user_code: object, user_id: int, allow: bool = True) -> Grant:
         """Approve (or deny) the device showing user_code for the signed-in user user_id."""
         grant = self.find(user_code)
-        with self._lock:
-            if allow:
-                grant.user_id = user_id
-            else:
-                grant.denied = True
+        with self.store.write() as db:
+            changed = db.execute("update sync_device_grants set user_id = ?, denied = ? where user_hash = ? "
+                                 "and user_id is null and denied = 0",
+                                 (user_id if allow else None, 0 if allow else 1, _hash(grant.user_code))).rowcount
+        if not changed:  # approved or refused by someone else in between
+            return self.find(user_code)
+        grant.user_id, grant.denied = (user_id, False) if allow else (None, True)
         return grant
 
     def poll(self, device_code: object) -> tuple[str, dict[str, Any]]:
@@ -115,26 +126,36 @@ class DeviceGrants:
         grows by 5 s), access_denied, expired_token (also for an unknown or already used code).
         """
         now = time.time()
-        with self._lock:
-            grant = self._grants.get(device_code) if isinstance(device_code, str) else None
-            if grant is None or grant.expires < now:
-                self._grants.pop(device_code, None) if isinstance(device_code, str) else None
+        if not isinstance(device_code, str) or not device_code:
+            return "expired_token", {}
+        key = _hash(device_code)
+        with self.store.write() as db:  # one transaction: two polls at once hand out one token
+            row = db.execute("select expires, denied, user_id, last_poll, interval, machine from sync_device_grants "
+                             "where device_hash = ?", (key,)).fetchone()
+            if row is None or row[0] < now:
+                db.execute("delete from sync_device_grants where device_hash = ?", (key,))
                 return "expired_token", {}
-            if grant.denied:
-                del self._grants[device_code]
+            _, denied, user_id, last_poll, interval, machine = row
+            if denied:
+                db.execute("delete from sync_device_grants where device_hash = ?", (key,))
                 return "access_denied", {}
-            too_soon = now - grant.last_poll < grant.interval - 0.5  # half a second of network jitter
-            grant.last_poll = now
-            if grant.user_id is None:
-                if too_soon:
-                    grant.interval += 5
-                    return "slow_down", {"interval": grant.interval}
-                return "authorization_pending", {}
-            del self._grants[device_code]  # handed out once
-        token, row = self.tokens.create(grant.user_id, "sync", None, f"sync login from {grant.machine}")
-        return "token", {"access_token": token, "token_type": "bearer", "scope": "sync", "token_id": row["id"],
-                         "user_id": grant.user_id}
+            too_soon = now - last_poll < interval - 0.5  # half a second of network jitter
+            if user_id is None:
+                interval += 5 if too_soon else 0
+                db.execute("update sync_device_grants set last_poll = ?, interval = ? where device_hash = ?",
+                           (now, interval, key))
+                return ("slow_down", {"interval": interval}) if too_soon else ("authorization_pending", {})
+            db.execute("delete from sync_device_grants where device_hash = ?", (key,))  # handed out once
+            token, tok = self.tokens.create(user_id, "sync", None, f"sync login from {machine}")  # same transaction
+        return "token", {"access_token": token, "token_type": "bearer", "scope": "sync", "token_id": tok["id"],
+                         "user_id": user_id}
 
-    def _expire(self, now: float) -> None:
-        for code in [c for c, g in self._grants.items() if g.expires < now]:
-            del self._grants[code]
+    @staticmethod
+    def _expire(db: Any, now: float) -> None:
+        db.execute("delete from sync_device_grants where expires < ?", (now,))
+
+
+def _grant(row: dict[str, Any], user_code: str) -> Grant:
+    """A Grant from its row (the codes themselves are not stored: user_code is the one just typed)."""
+    return Grant("", user_code, row["machine"], row["created"], row["expires"], row["last_poll"], row["interval"],
+                 row["user_id"], bool(row["denied"]), row["address"] or "")

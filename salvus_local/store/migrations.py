@@ -242,3 +242,16 @@ def peer_review(db: sqlite_utils.Database) -> None:
     )
     db.execute("create unique index peer_reviews_anon on peer_reviews(assignment_id, anon_id)")
     db["peer_reviews"].create_index(["assignment_id", "reviewer_id"])
+
+
+@migrations(name="0012_sync_device_grants")
+def sync_device_grants(db: sqlite_utils.Database) -> None:
+    """Pending `salvus-local sync login` device grants (accounts/devices.py), kept across hub restarts."""
+    # Both codes only as SHA-256 hashes; user_id is set on approval, denied on refusal.
+    db["sync_device_grants"].create(
+        {"device_hash": str, "user_hash": str, "machine": str, "address": str, "created": float, "expires": float,
+         "last_poll": float, "interval": float, "user_id": int, "denied": int},
+        pk="device_hash", not_null={"user_hash", "machine", "created", "expires"},
+        defaults={"last_poll": 0.0, "interval": 5.0, "denied": 0},
+    )
+    db.execute("create unique index sync_device_grants_user on sync_device_grants(user_hash)")

@@ -105,6 +105,48 @@ def test_client_killed_mid_push_and_pull_over_http(hub_server: Server, workdir: 
         check_hub(root, a, expected)
 
 
+def _receiving(hub: Server) -> bool:
+    """True while the hub's git is taking in a pack (receive-pack's index-pack or unpack-objects runs)."""
+    for child in psutil.Process(hub.proc.pid).children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "index-pack" in line or "unpack-objects" in line:
+            return True
+    return False
+
+
+def test_client_killed_while_the_hub_takes_in_its_pack(hub_server: Server, workdir: Path,
+                                                       sync_env: dict[str, str]) -> None:
+    """kill -9 of the laptop exactly mid-push: while the hub's receive-pack reads the pack over HTTP."""
+    a, b, root, _token = two_laptops(hub_server, workdir, sync_env)
+    (a.root / "big").mkdir()
+    blobs = {f"big/{i}.bin": os.urandom(150_000) for i in range(160)}  # 24 MB that no compression shrinks
+    for rel, data in blobs.items():
+        (a.root / rel).write_bytes(data)
+    give_to_sessions(a.root / "big")
+    before = Git(root).rev("HEAD")
+    proc = start_sync(a, "push")
+    wait_for(lambda: _receiving(hub_server), timeout=300, what="the hub to start taking in the pack")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: not _git_alive(a.root), timeout=30, what="the killed push's git to end")
+    wait_for(lambda: not _receiving(hub_server), timeout=60, what="the hub to drop the cut-off pack")
+    fsck(a.root)
+    fsck(root)
+    after = Git(root).rev("HEAD")  # the hub's branch: its old value, or the laptop's commit sent whole
+    assert after == before or after == Git(a.root).rev("HEAD")
+    a.sync()  # the next sync completes, on both sides
+    b.sync()
+    assert {rel: (b.root / rel).read_bytes() for rel in blobs} == blobs
+    a.sync()
+    assert (root / "notes.txt").read_text() == "start\n"
+    assert {rel: (root / rel).read_bytes() for rel in blobs} == blobs  # the hub's work tree has the push
+    fsck(root)
+    assert Git(root).rev("HEAD") == Git(a.root).rev("HEAD")
+
+
 def test_hub_killed_mid_transfer_then_the_next_sync_completes(start_server, workdir: Path,
                                                                sync_env: dict[str, str]) -> None:
     data = workdir / "hub-data"

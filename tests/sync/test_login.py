@@ -148,3 +148,31 @@ def test_one_address_cannot_fill_the_hub_with_sign_ins_or_guess_codes(hub_server
     assert statuses[0] == 404 and statuses[-1] == 429, statuses
     # The same budget as approving: guesses there wait too.
     assert eve.post("/api/sync/device/approve", json={"user_code": "CCCC-CCCC"}).status_code == 429
+
+
+def test_a_pending_login_survives_a_hub_restart(start_server, workdir: Path, sync_env: dict[str, str]) -> None:
+    """Grants are kept in SQLite: the hub restarts between `sync login` printing its code and the approval."""
+    from tests.accounts.conftest import PYTHON_ONLY
+
+    data = workdir / "hub-data"
+    data.mkdir()
+    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data)
+    alice = make_user(hub, prefix="alice")
+    laptop = Laptop(workdir, "laptop-r", sync_env)
+    proc, lines = start_login(laptop, hub)
+    code = printed_code(lines)
+    hub.stop()
+    hub = start_server("--multi-user", env=PYTHON_ONLY, data_dir=data, port=hub.port, token=hub.token)
+    alice.srv = hub  # the same address; her login session is in the hub's database too
+    r = alice.get(f"/api/sync/device/pending?user_code={code}")
+    assert r.status_code == 200 and r.json()["machine"] == "laptop-r", r.text
+    assert alice.post("/api/sync/device/approve", json={"user_code": code}).status_code == 200
+    out = finish(proc, lines)
+    assert proc.returncode == 0 and f"signed in to {hub.base_url} as {alice.name}" in out, "".join(lines)
+    token = json.loads((laptop.data_dir / "sync-tokens.json").read_text())[hub.base_url]
+    assert requests.get(hub.url("/api/sync/projects"), headers={"Authorization": f"token {token}"},
+                        timeout=60).status_code == 200
+    # Only hashes of the codes are stored, and the used grant is gone.
+    db = (data / "salvus.db").read_bytes() + b"".join(p.read_bytes() for p in data.glob("salvus.db-wal"))
+    assert code.replace("-", "").encode() not in db
+    assert alice.post("/api/sync/device/approve", json={"user_code": code}).status_code == 404
