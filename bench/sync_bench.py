@@ -139,7 +139,8 @@ def main() -> None:
             print(f"| {name} | {ours:.2f} s | {theirs:.2f} s | {ours / theirs:.2f}× |")
     finally:
         hub.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if not os.environ.get("SALVUS_BENCH_KEEP"):
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
