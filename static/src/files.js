@@ -329,6 +329,7 @@ class FileBrowser {
   }
 
   async renderTrash() {
+    const seq = (this.loads = (this.loads || 0) + 1); // the trash and the listing share one "latest wins" turn
     this.crumbs.replaceChildren(h("a", { href: "#", onclick: (ev) => (ev.preventDefault(), this.load()) }, "← Back to the files"), h("span", { class: "crumb-sep" }, "/"), h("strong", {}, "Trash"));
     this.updateTools();
     let trash;
@@ -336,8 +337,9 @@ class FileBrowser {
       trash = await projects.trash(this.pid);
     } catch (err) {
       trash = [];
-      toast(`Could not read the trash: ${err.message}`);
+      if (seq === this.loads) toast(`Could not read the trash: ${err.message}`);
     }
+    if (seq !== this.loads || !this.showTrash) return; // the listing was asked for meanwhile
     const head = h("thead", {}, h("tr", {}, h("th", { class: "check" }), h("th", {}, "Deleted file"), h("th", { class: "size" }), h("th", { class: "modified" }, "Deleted")));
     const rows = trash.map((t) =>
       h("tr", { class: "trash-row", dataset: { path: t.path } },

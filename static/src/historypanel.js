@@ -57,14 +57,18 @@ export class HistoryPanel {
 
   /** Take a snapshot now (so the current content is listed), then list the versions. */
   async refresh() {
+    const seq = (this.refreshes = (this.refreshes || 0) + 1); // only the latest list draws
     this.status.textContent = "Loading versions…";
+    let list;
     try {
       await versions.snapshot(this.opts.projectId, `history opened for ${this.path}`).catch(() => null);
-      this.versions = await versions.list(this.opts.projectId, this.path);
+      list = await versions.list(this.opts.projectId, this.path);
     } catch (err) {
-      this.status.textContent = `Could not load the history: ${err.message}`;
+      if (seq === this.refreshes) this.status.textContent = `Could not load the history: ${err.message}`;
       return;
     }
+    if (seq !== this.refreshes) return;
+    this.versions = list;
     this.status.textContent = this.versions.length
       ? `${this.versions.length} version${this.versions.length > 1 ? "s" : ""}, newest first. A version is kept on every save and every minute or two while files change.`
       : "No versions yet: one is kept when the file is saved.";

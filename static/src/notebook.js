@@ -106,7 +106,14 @@ class NotebookPage {
     this.nb.addEventListener("change", sync);
   }
 
-  async open() {
+  open() {
+    // A change event can arrive while the notebook is still being read: it is looked at once the
+    // first read is in (else an older read could land over a newer one).
+    this.ready = this.load();
+    return this.ready;
+  }
+
+  async load() {
     // With collaboration on (multi-user servers) an existing notebook opens in its room: the
     // server holds the document, saves it and writes the outputs (collab/notebookpage.js).
     const shared = await this.sharedMode();
@@ -174,15 +181,22 @@ class NotebookPage {
       }
     }
     if (!cell) return toast("The cell of that computation is no longer in this notebook.", 6000);
-    this.nb.select(cell);
+    // The mark fades by itself (CSS) and stays on the cell until another cell is selected.
+    this.nb.markFound(cell);
     cell.el.scrollIntoView({ block: "center" });
-    cell.el.classList.add("found");
-    setTimeout(() => cell.el.classList.remove("found"), 4000);
   }
 
   /** Load the notebook from disk again (after a restore, or "load theirs"). */
   async reloadFromDisk(note) {
-    const model = await contents.get(this.path);
+    const seq = (this.reloads = (this.reloads || 0) + 1); // only the latest read draws
+    let model;
+    try {
+      model = await contents.get(this.path);
+    } catch (err) {
+      if (seq === this.reloads) toast(`Could not read the notebook from disk: ${err.message}`, 6000);
+      return;
+    }
+    if (seq !== this.reloads) return;
     this.nb.load(model.content);
     this.updateTrust();
     this.saver.loaded(model.last_modified);
@@ -201,6 +215,9 @@ class NotebookPage {
       this.conflict.show(`This notebook was ${where} outside this page.`, actions);
       return;
     }
+    // Only the latest check acts (two quick changes start two reads; the older must not win).
+    const seq = (this.diskChecks = (this.diskChecks || 0) + 1);
+    await this.ready.catch(() => {});
     // Our own save may still be on its way: once it is done, its time is the one to compare with.
     while (this.saver.saving) await this.saver.saving;
     let stat;
@@ -209,6 +226,7 @@ class NotebookPage {
     } catch {
       return;
     }
+    if (seq !== this.diskChecks) return;
     if (stat.last_modified === this.saver.lastModified || this.saver.state === "conflict") return;
     if (!this.saver.dirty && this.saver.state !== "saving") {
       await this.reloadFromDisk("The notebook changed on disk: reloaded.");

@@ -62,13 +62,16 @@ class ProjectsPage {
   async show(view = this.view) {
     this.view = view;
     for (const t of this.tabs.children) t.setAttribute("aria-selected", String(t.dataset.view === view));
+    // Only the latest listing draws: a tab clicked while the first listing loads (or a refresh
+    // after an action) must not be overwritten by an older answer for another tab.
+    const seq = (this.shows = (this.shows || 0) + 1);
     let list;
     // Unread chat per project, for a badge on its card (the list shows without it when this fails).
     const unread = view === "trash" ? Promise.resolve(null) : rootApi("GET", "api/notifications").catch(() => null);
     try {
       list = await projects.list(view === "trash" ? "?deleted=1" : view === "archived" ? "?archived=1" : "");
     } catch (err) {
-      this.list.replaceChildren(h("p", { class: "muted" }, `Cannot list projects: ${err.message}`));
+      if (seq === this.shows) this.list.replaceChildren(h("p", { class: "muted" }, `Cannot list projects: ${err.message}`));
       return;
     }
     if (view === "archived") list = list.filter((p) => p.archived);
@@ -85,6 +88,7 @@ class ProjectsPage {
       const n = counts.get(c.project_id) || { count: 0, mentions: 0 };
       counts.set(c.project_id, { count: n.count + c.count, mentions: n.mentions + c.mentions });
     }
+    if (seq !== this.shows) return;
     this.list.replaceChildren(...(list.length ? list.map((p) => this.card(p, counts.get(p.id))) : [h("p", { class: "muted" }, empty)]));
   }
 

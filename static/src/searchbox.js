@@ -103,12 +103,12 @@ export class SearchBox {
 
   async run() {
     const q = this.input.value.trim();
+    const seq = (this.seq = (this.seq || 0) + 1); // also when emptied: a search still on its way must not show
     if (!/\w/u.test(q)) {
       this.items = [];
       this.show(false);
       return;
     }
-    const seq = (this.seq = (this.seq || 0) + 1);
     let reply;
     try {
       // With accounts the server searches one project (the home one unless named): the one on screen.

@@ -34,7 +34,8 @@ class Scratch {
   }
 
   persist() {
-    const state = { kernelId: this.kernel && this.kernel.id, entries: this.state.entries.map(({ area, ...e }) => ({ ...e, outputs: area ? area.toJSON() : e.outputs })) };
+    // Before the kernel is connected, the last visit's kernel is still the one to come back to.
+    const state = { kernelId: this.kernel ? this.kernel.id : this.state.kernelId, entries: this.state.entries.map(({ area, ...e }) => ({ ...e, outputs: area ? area.toJSON() : e.outputs })) };
     // Drop the oldest entries until it fits in the browser's storage quota.
     while (state.entries.length) {
       try {
@@ -234,6 +235,9 @@ class Scratch {
 
   async start() {
     this.layout();
+    // A reload or a navigation right after a result arrived must not lose it: the debounced
+    // save (schedulePersist) may not have run yet.
+    window.addEventListener("pagehide", () => this.persist());
     for (const entry of this.state.entries) this.addEntry(entry);
     this.files.load("");
     this.editor.focus();
@@ -271,13 +275,15 @@ class FileList {
       h("button", { class: "link-button", onclick: () => this.load("") }, "Home"),
       ...parts.flatMap((p, i) => [" / ", h("button", { class: "link-button", onclick: () => this.load(parts.slice(0, i + 1).join("/")) }, p)]),
     );
+    const seq = (this.loads = (this.loads || 0) + 1); // only the latest listing draws
     let model;
     try {
       model = await contents.get(dir);
     } catch (err) {
-      this.list.replaceChildren(h("li", { class: "muted" }, `Cannot list notebooks: ${err.message}`));
+      if (seq === this.loads) this.list.replaceChildren(h("li", { class: "muted" }, `Cannot list notebooks: ${err.message}`));
       return;
     }
+    if (seq !== this.loads) return;
     const items = (model.content || [])
       .filter((f) => f.type === "directory" || f.type === "notebook")
       .sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === "directory" ? -1 : 1));

@@ -18,6 +18,8 @@ class TerminalPage {
     this.status = h("span", { class: "term-status", role: "status", "aria-live": "polite" });
     this.list = h("ul", { class: "term-list" });
     this.attempt = 0;
+    this.typedAhead = ""; // stdin typed while not connected
+    this.over = false; // the shell ended: typing goes nowhere
   }
 
   layout() {
@@ -58,6 +60,9 @@ class TerminalPage {
 
   send(msg) {
     if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(msg));
+    // Keys typed while the connection is down (or just closing) reach the shell once it is back,
+    // as in ssh after a blip: bounded, and dropped when the page moves to another terminal.
+    else if (msg[0] === "stdin" && !this.over && this.typedAhead.length < 4096) this.typedAhead += msg[1];
   }
 
   setStatus(text, state) {
@@ -113,6 +118,9 @@ class TerminalPage {
 
   async switchTo(name) {
     this.disconnect();
+    this.typedAhead = "";
+    this.over = false;
+    this.setStatus("Connecting…", "connecting");
     this.name = name;
     history.replaceState(null, "", this.href(name));
     document.title = `Terminal ${name} · Salvus Local`;
@@ -144,6 +152,8 @@ class TerminalPage {
       this.setStatus("Connected", "connected");
       this.refit();
       this.send(["set_size", this.term.rows, this.term.cols]);
+      if (this.typedAhead) this.send(["stdin", this.typedAhead]);
+      this.typedAhead = "";
     };
     ws.onmessage = (ev) => {
       let msg;
@@ -181,6 +191,8 @@ class TerminalPage {
   }
 
   ended(message) {
+    this.over = true;
+    this.typedAhead = "";
     this.setStatus("Ended", "ended");
     this.banner.replaceChildren(h("span", {}, message), h("button", { class: "primary", onclick: () => this.create() }, "Start a new terminal"));
     this.banner.hidden = false;

@@ -139,6 +139,13 @@ class EditorPage {
   }
 
   async open() {
+    // A change event can arrive while the file is still being read: it is looked at once the
+    // first read is in (else an older read could land over a newer one).
+    this.ready = this.load();
+    return this.ready;
+  }
+
+  async load() {
     this.layout();
     const status = collabStatus(); // asked alongside the file
     await this.feed.start(); // before the load: a change in between is not missed
@@ -171,7 +178,7 @@ class EditorPage {
     }
     this.lineSep = model.content.includes("\r\n") ? "\r\n" : null; // CRLF files keep their line ends (see save)
     this.base = { text: model.content.replace(/\r\n/g, "\n"), lastModified: model.last_modified, exists: true };
-    this.view.dispatch({ changes: { from: 0, insert: this.base.text } });
+    this.view.dispatch({ changes: { from: 0, to: this.view.state.doc.length, insert: this.base.text } });
     this.view.dispatch({ selection: { anchor: 0 }, scrollIntoView: true });
     this.setState("saved");
     this.view.focus();
@@ -244,6 +251,10 @@ class EditorPage {
       this.conflict.show(`${this.path} was ${where} outside this editor.`, actions);
       return;
     }
+    // Only the latest check acts: two quick changes (a truncate, then the write) start two reads,
+    // and the older one's answer must not land over the newer one's.
+    const seq = (this.diskChecks = (this.diskChecks || 0) + 1);
+    await this.ready.catch(() => {});
     while (this.saving) await this.saving; // a save of ours on its way is not someone else's change
     let disk;
     try {
@@ -251,7 +262,7 @@ class EditorPage {
     } catch {
       return;
     }
-    if (disk.format !== "text") return;
+    if (seq !== this.diskChecks || disk.format !== "text") return;
     const text = disk.content.replace(/\r\n/g, "\n");
     if (text === this.base.text) {
       this.base.lastModified = disk.last_modified; // touched, not changed

@@ -106,16 +106,21 @@ class TeacherPage {
 
   // --- users, pending, online ---------------------------------------------------
   async refresh() {
+    // The poll and the refresh after an action overlap: only the latest answer draws (an older one
+    // would bring back a row just approved or removed until the next poll).
+    const seq = (this.refreshes = (this.refreshes || 0) + 1);
     let list, online;
     try {
       [list, online] = await Promise.all([users.list(), activity()]);
     } catch (err) {
+      if (seq !== this.refreshes) return;
       // Signed out meanwhile (a password change elsewhere, a restart): the reload leads to the login page.
       if (err.status === 401 || err.status === 403) return location.reload();
       if (!this.failed) toast(`Cannot refresh: ${err.message}`, 8000);
       this.failed = true;
       return;
     }
+    if (seq !== this.refreshes) return;
     this.failed = false;
     this.render("pending", list.filter((u) => u.status === "pending"), (l) => this.showPending(l));
     // Accounts still waiting are in the approval list, not among who is online.

@@ -150,6 +150,9 @@ export class ChatPanel {
     // Only the latest load draws (a reconnect's reload must not land over a search jump), and the
     // message a search pointed at stays marked through every later re-render of this chat.
     const seq = (this.loads = (this.loads || 0) + 1);
+    // Messages, edits and deletions that arrive while the page is read are applied on top of it:
+    // the page may have been read before they happened.
+    const live = (this.live = []);
     if (jumpTo) this.found = jumpTo;
     this.list.replaceChildren(h("div", { class: "chat-empty" }, "Loading…"));
     let page;
@@ -162,11 +165,15 @@ export class ChatPanel {
         page = { ...older, messages: [...older.messages, ...page.messages] };
       }
     } catch (err) {
+      if (seq !== this.loads) return;
+      this.live = null;
       this.list.replaceChildren(h("div", { class: "chat-empty" }, `Could not load the chat: ${err.message}`));
       return;
     }
     if (path !== this.path || seq !== this.loads) return; // another tab or a newer load meanwhile
+    this.live = null;
     this.messages = page.messages;
+    for (const ev of live) this.apply(ev);
     this.more = page.more;
     this.readUpTo = page.read_up_to;
     this.render();
@@ -222,13 +229,19 @@ export class ChatPanel {
     if (!["message", "edited", "deleted"].includes(ev.type) || this.mentions) return;
     const path = ev.type === "deleted" ? ev.path : ev.message.path;
     if (path !== this.path) return;
+    if (this.live) return void this.live.push(ev); // a load is on its way: applied on top of it
     const stick = this.nearBottom();
-    if (ev.type === "message" && !this.messages.some((m) => m.id === ev.message.id)) this.messages.push(ev.message);
-    if (ev.type === "edited") this.messages = this.messages.map((m) => (m.id === ev.message.id ? ev.message : m));
-    if (ev.type === "deleted") this.messages = this.messages.filter((m) => m.id !== ev.id);
+    this.apply(ev);
     this.render();
     if (stick) this.scrollDown();
     this.markRead();
+  }
+
+  /** Apply one live change (message, edited, deleted) to the messages held. */
+  apply(ev) {
+    if (ev.type === "message" && !this.messages.some((m) => m.id === ev.message.id)) this.messages.push(ev.message);
+    if (ev.type === "edited") this.messages = this.messages.map((m) => (m.id === ev.message.id ? ev.message : m));
+    if (ev.type === "deleted") this.messages = this.messages.filter((m) => m.id !== ev.id);
   }
 
   /** Mark the shown chat read up to its last message, when someone can see it. */

@@ -27,10 +27,11 @@ export class ChatSocket {
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.delay = 500;
-      this.ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), PING_MS);
+      ws.ping = setInterval(() => ws.readyState === WebSocket.OPEN && ws.send('{"type":"ping"}'), PING_MS);
       this.onOpen();
     });
     ws.addEventListener("message", (ev) => {
+      if (this.ws !== ws) return; // a replaced socket's last words: the new one says it all again
       let event;
       try {
         event = JSON.parse(ev.data);
@@ -40,7 +41,8 @@ export class ChatSocket {
       this.onEvent(event);
     });
     ws.addEventListener("close", () => {
-      clearInterval(this.ping);
+      clearInterval(ws.ping);
+      if (this.ws !== ws) return; // an older socket (paused, then resumed before it closed): not ours to retry
       this.retry();
     });
   }

@@ -45,12 +45,17 @@ export async function sharedNotebookPage(page, status) {
     });
   });
   nb.addEventListener("trust", () => page.updateTrust());
-
-  return async (spec, jump) => {
-    const doc = await room.whenReady();
+  // The cells show as soon as the room has the document (when "live" shows), not after the
+  // kernel specs the page asks for meanwhile.
+  const bound = room.whenReady().then((doc) => {
     nb.bind(doc);
     document.title = `${page.path.split("/").pop()} · Salvus Local`;
     page.updateTrust();
+    return doc;
+  });
+
+  return async (spec, jump) => {
+    const doc = await bound;
     page.jumpToCell(jump);
     if (readOnly) return; // a viewer reads: no kernel of theirs in someone else's project
     const meta = notebookJSON(doc).metadata;

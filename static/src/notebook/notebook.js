@@ -83,10 +83,16 @@ export class Notebook extends EventTarget {
     const index = this.cells.indexOf(cell);
     if (index < 0) return;
     const prev = this.activeCell;
-    if (prev && prev !== cell) prev.el.classList.remove("selected");
+    if (prev && prev !== cell) prev.el.classList.remove("selected", "found");
     this.active = index;
     cell.el.classList.add("selected");
     if (!keepMode && this.mode === "edit" && prev !== cell) this.commandMode();
+  }
+
+  /** Select a cell a search pointed at and mark it (the mark goes when another cell is selected). */
+  markFound(cell) {
+    this.select(cell);
+    cell.el.classList.add("found");
   }
 
   selectRelative(delta) {
