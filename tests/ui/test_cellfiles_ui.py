@@ -27,12 +27,13 @@ def test_written_files_shown_and_survive_reload(page: object, contents_client: S
         with page.expect_download() as dl:
             links.first.click()
         assert open(dl.value.path(), encoding="utf-8").read() == "x,y\n1,2\n"
-        expect(page.locator(".save-status, [role=status]").filter(has_text="saved").first).to_be_visible(
-            timeout=KERNEL_TIMEOUT_MS)
+        # Saved, exactly ("Unsaved changes" also contains "saved"): the reload then reads the file.
+        expect(page.locator(".save-state")).to_have_attribute("data-state", "saved", timeout=KERNEL_TIMEOUT_MS)
         page.reload()
         cell = page.locator(".cell").first
         expect(cell.locator(".output-area img.image-output")).to_have_count(2)
         expect(cell.locator(".cell-files a.cell-file")).to_have_count(3)
+        expect(page.locator(".save-state")).to_have_attribute("data-state", "saved")
         saved = contents_client.get(f"/api/contents/{path}").json()["content"]
         kinds = [sorted(o.get("data", {})) for o in saved["cells"][0]["outputs"]]
         assert ["application/vnd.salvus.files+json", "text/markdown", "text/plain"] in kinds

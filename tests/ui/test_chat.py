@@ -15,6 +15,8 @@ from playwright.sync_api import expect
 from tests.accounts.conftest import PASSWORD, Person, make_user, multi  # noqa: F401  (module-scoped server)
 from tests.conftest import Server
 
+from .hold import Hold, pump_until, release_and_settle, settle
+
 SHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 EMPTY_NOTEBOOK = {"type": "notebook", "content": {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}}
 
@@ -38,10 +40,13 @@ def pair(multi: Server) -> Pair:  # noqa: F811
     return Pair(multi, project, alice, bob, notebook)
 
 
-def open_as(browser: object, srv: Server, who: Person, path: str, width: int = 1280, height: int = 800) -> object:
-    """A fresh browser context signed in as who (login form), at path."""
+def open_as(browser: object, srv: Server, who: Person, path: str, width: int = 1280, height: int = 800,
+            frames: list[str] | None = None) -> object:
+    """A fresh browser context signed in as who (login form), at path; frames collects what its websockets receive."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
+    if frames is not None:
+        page.on("websocket", lambda ws: ws.on("framereceived", lambda data: frames.append(data if isinstance(data, str) else "")))
     page.errors, page.dialogs = [], []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
@@ -147,6 +152,26 @@ def test_search_opens_the_chat_at_a_message(pages: tuple[object, object], pair: 
     hit.click()
     b.wait_for_url(re.compile(rf"/notebooks/{re.escape(pair.notebook)}#chat={mid}$"))
     expect(b.locator(f".chat-panel .chat-msg[data-id='{mid}']")).to_have_class(re.compile(r"\bfound\b"), timeout=20_000)
+
+
+def test_a_message_arriving_while_the_chat_loads_stays(browser: object, pair: Pair) -> None:
+    """The chat's page is read before a message is posted but arrives after its live event: the message stays."""
+    frames: list[str] = []
+    b = open_as(browser, pair.srv, pair.bob, f"/p/{pair.project}/notebooks/{pair.notebook}", frames=frames)
+    try:
+        hold = Hold(b, r"/api/chat\?", read_now=True)  # the panel's first page: read now, delivered late
+        b.locator(".chat-toggle").click()
+        hold.wait(what="the chat's first page")
+        text = f"posted meanwhile {uuid.uuid4().hex[:6]}"
+        r = pair.alice.post(f"/p/{pair.project}/api/chat", json={"body": text, "path": pair.notebook})
+        assert r.status_code == 201, r.text
+        pump_until(b, lambda: any(text in f for f in frames), "the message's live event on Bob's socket")
+        settle(b)
+        release_and_settle(b, hold)
+        expect(b.locator(f".chat-panel .chat-msg[data-id='{r.json()['id']}']")).to_contain_text(text)
+        assert not b.errors, b.errors
+    finally:
+        b.context.close()
 
 
 def test_phone_layout_is_a_full_screen_sheet(browser: object, pair: Pair) -> None:

@@ -25,6 +25,7 @@ from playwright.sync_api import expect
 from tests.conftest import Server, wait_for
 
 from .conftest import KERNEL_TIMEOUT_MS
+from .hold import Hold
 
 PASSWORD = "correct horse battery"
 PYTHON_ONLY = {"SALVUS_LOCAL_KERNELS": "python", "SALVUS_LOCAL_KERNEL": "python"}
@@ -93,8 +94,9 @@ def code(source: str, cid: str) -> dict[str, Any]:
     return {"id": cid, "cell_type": "code", "source": source, "metadata": {}, "outputs": [], "execution_count": None}
 
 
-def open_as(browser: object, multi: Server, person: Person, path: str, width: int = 1280, height: int = 800) -> object:
-    """A new browser (context) signed in as person, on path, once its room is live.
+def open_as(browser: object, multi: Server, person: Person, path: str, width: int = 1280, height: int = 800,
+            before: Any = None) -> object:
+    """A new browser (context) signed in as person, on path, once its room is live (before(page) runs first).
 
     The browser gets the person's login cookies (the pair of session and _xsrf the login form set):
     a test module signs the same people in many times, and the login form's throttle is not under test here.
@@ -104,6 +106,8 @@ def open_as(browser: object, multi: Server, person: Person, path: str, width: in
     page = ctx.new_page()
     page.errors = []
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
+    if before:
+        before(page)
     page.goto(multi.url(path))
     expect(page.locator(".collab-indicator[data-state=live]")).to_be_visible(timeout=SYNC_S * 1000)
     return page
@@ -396,3 +400,20 @@ def test_a_text_file_above_the_room_limit_opens_in_the_ordinary_editor(browser: 
     expect(notice).to_be_visible()  # it stays after a save (the conflict bar is for conflicts)
     assert rooms == [] and page.locator(".collab-indicator").count() == 0
     ctx.close()
+
+
+def test_cells_show_when_the_room_is_live_not_after_the_kernel_list(browser: object, multi: Server,
+                                                                     team: dict[str, Any]) -> None:
+    """"live" shows when the room has the document: its cells are on the page then, however slow the kernel list."""
+    home, owner = team["home"], team["owner"]
+    path = put_notebook(owner, home, [code("first = 1", "c-live-1"), code("second = 2", "c-live-2")])
+    holds: list[Hold] = []
+    a = open_as(browser, multi, owner, f"/p/{home}/notebooks/{path}",
+                before=lambda page: holds.append(Hold(page, r"/api/kernelspecs$")))
+    hold = holds[0]
+    hold.wait(what="the page's kernel list")
+    wait_for(lambda: cell_sources(a) == ["first = 1", "second = 2"], SYNC_S, "the cells while the kernel list is held")
+    hold.release()
+    expect(a.locator(".kernel-status[data-status=idle]")).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    assert not a.errors, a.errors
+    a.context.close()

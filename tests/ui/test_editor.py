@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from tests.conftest import Server
 
 from .conftest import signin
+from .hold import Hold, pump_until, settle
 from .workspace_helpers import get_text, mkdir, put_text, unique, write_outside
 
 
@@ -123,3 +124,25 @@ def test_load_theirs_keeps_mine_in_undo(page: object, contents_client: Server) -
     page.locator(".text-editor .cm-content").click()
     page.keyboard.press("Control+z")
     assert doc(page) == "base\nmine"
+
+
+def test_a_change_while_the_file_is_first_read_shows_the_new_text_once(page: object, contents_client: Server) -> None:
+    """The first read (the old text) arrives after a change on disk was announced: the editor ends with the new text."""
+    client = contents_client
+    folder = unique("edit")
+    mkdir(client, folder)
+    put_text(client, f"{folder}/race.py", "old = 1\n")
+    # The page's first read of the file: answered now (the old text), delivered after the change.
+    hold = Hold(page, rf"/api/contents/{folder}/race\.py\?type=file", read_now=True)
+    signin(page, client, f"/edit/{folder}/race.py")
+    hold.wait(what="the editor's first read")
+    page.evaluate("() => { window.heard = []; window.salvus.page.feed.addEventListener('change', (e) => window.heard.push(e.detail.path)); }")
+    write_outside(client, f"{folder}/race.py", "new = 2\n")  # the page hears of it while its read waits
+    pump_until(page, lambda: page.evaluate(f"() => window.heard.includes('{folder}/race.py')"), "the change event")
+    settle(page)  # an editor that reacts at once has read the new text by now
+    hold.release()
+    expect(page.locator(".cm-content")).to_contain_text("new = 2", timeout=20_000)
+    expect(page.locator(".save-state")).to_have_attribute("data-state", "saved")
+    settle(page)
+    assert doc(page) == "new = 2\n"
+    assert not page.errors

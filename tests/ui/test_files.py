@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from tests.conftest import Server
 
 from .conftest import signin
+from .hold import Hold, release_and_settle
 from .workspace_helpers import get_text, mkdir, put_text, unique, write_outside
 
 
@@ -157,3 +158,23 @@ def test_listing_follows_changes_on_disk(page: object, contents_client: Server) 
     open_folder(page, client, folder)
     write_outside(client, f"{folder}/from-a-terminal.txt", "made elsewhere\n")
     expect(row(page, "from-a-terminal.txt")).to_be_visible(timeout=20_000)
+
+
+def test_leaving_the_trash_before_it_loaded_keeps_the_listing(page: object, contents_client: Server) -> None:
+    """The trash answers after the user went back to the files: the files stay on screen."""
+    client = contents_client
+    folder = unique("files")
+    mkdir(client, folder)
+    put_text(client, f"{folder}/kept.txt", "here\n")
+    open_folder(page, client, folder)
+    expect(row(page, "kept.txt")).to_be_visible()
+    hold = Hold(page, r"/api/projects/[^/]+/trash$")
+    page.locator("button.trash-button").click()
+    hold.wait(what="the trash listing")
+    page.locator("button.trash-button").click()  # back to the files before the trash arrived
+    expect(row(page, "kept.txt")).to_be_visible()
+    release_and_settle(page, hold)
+    expect(row(page, "kept.txt")).to_be_visible()
+    expect(page.locator("tr.trash-row")).to_have_count(0)
+    expect(page.locator("button.trash-button")).not_to_have_class(re.compile(r"\bactive\b"))
+    assert not page.errors

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.conftest import Server
 
-from .conftest import KERNEL_TIMEOUT_MS, new_notebook_path, open_notebook, run_in_new_cell
+from .conftest import KERNEL_TIMEOUT_MS, new_notebook_path, open_notebook, run_in_new_cell, wait_done
 
 
 def test_killed_kernel_shows_dead_and_restart_works(page: object, contents_client: Server) -> None:
@@ -25,7 +25,7 @@ def test_killed_kernel_shows_dead_and_restart_works(page: object, contents_clien
 def test_websocket_drop_reconnects(page: object, contents_client: Server) -> None:
     path = new_notebook_path()
     open_notebook(page, contents_client, path)
-    run_in_new_cell(page, "kept = 'still here'")
+    wait_done(run_in_new_cell(page, "kept = 'still here'"))  # ran before the drop, so only the drop is tested
     page.evaluate("window.salvus.kernel.dropConnection()")
     page.locator(".toast", has_text="Reconnected").wait_for(timeout=KERNEL_TIMEOUT_MS)
     page.locator(".kernel-status[data-status=idle]").wait_for(timeout=KERNEL_TIMEOUT_MS)

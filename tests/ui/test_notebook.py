@@ -36,7 +36,7 @@ def test_plot_shows_svg(page: object, contents_client: Server, nb_path: str) -> 
     img = cell.locator("img.svg-output")
     img.wait_for(timeout=KERNEL_TIMEOUT_MS)
     assert img.get_attribute("src").startswith("data:image/svg+xml")
-    assert img.evaluate("el => el.complete && el.naturalWidth > 0")
+    wait_for(lambda: img.evaluate("el => el.complete && el.naturalWidth > 0"), what="the SVG to be decoded")
 
 
 def test_interact_slider_changes_output(page: object, contents_client: Server, nb_path: str) -> None:

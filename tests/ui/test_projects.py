@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from tests.conftest import Server
 
 from .conftest import signin
+from .hold import Hold, release_and_settle
 from .workspace_helpers import unique
 
 
@@ -87,3 +88,23 @@ def test_bad_clone_url_is_reported(page: object, client: Server) -> None:
     page.locator(".clone-project input").fill("/no/such/repository")
     page.locator(".clone-project button").click()
     expect(page.locator(".job.failed")).to_contain_text("Failed", timeout=60_000)
+
+
+def test_a_tab_clicked_while_the_first_list_loads_keeps_its_own_list(page: object, client: Server,
+                                                                       cleanup: list[str]) -> None:
+    """The first listing answers after the Archived tab's: the Archived tab must still show archived projects."""
+    title = unique("Shelved")
+    r = client.post("/api/projects", json={"title": title})
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    cleanup.append(pid)
+    assert client.patch(f"/api/projects/{pid}", json={"archived": True}).status_code == 200
+    hold = Hold(page, r"/api/projects$")  # the first listing ("Projects" tab): held
+    signin(page, client, "/projects")
+    hold.wait(what="the first project listing")
+    page.locator(".tab[data-view=archived]").click()
+    expect(card(page, title)).to_be_visible()
+    release_and_settle(page, hold)  # the older answer arrives last
+    expect(card(page, title)).to_be_visible()
+    expect(page.locator(".tab[data-view=archived]")).to_have_attribute("aria-selected", "true")
+    assert not page.errors

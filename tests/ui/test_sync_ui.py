@@ -129,7 +129,8 @@ def test_badges_sync_button_conflicts_and_background_sync(browser: object, hub: 
     page.goto(laptop.url("/projects", token=laptop.token))
     card = page.locator(f'.project-card[data-id="{pid}"]')
     card.locator(".sync-badge.sync-synced").wait_for()
-    assert "last sync just now" in card.locator(".sync-when").inner_text()
+    # When it synced depends on the machine's pace; that it shows a time (not "never") does not.
+    expect(card.locator(".sync-when")).to_have_text(re.compile(r"last sync (just now|\d+ min ago)"))
     # A save on the laptop syncs by itself soon after (no button pressed).
     put(laptop, f"/p/{pid}", "saved.txt", "saved on the laptop\n")
     wait_for(lambda: alice.get(f"/p/{pid}/api/contents/saved.txt").status_code == 200, timeout=120,
@@ -159,8 +160,7 @@ def test_badges_sync_button_conflicts_and_background_sync(browser: object, hub: 
     other = theirs.inner_text()
     theirs.click()
     page.wait_for_url(re.compile(r"/edit/"))
-    page.locator(".cm-content").wait_for()
-    assert "the hub's version" in page.locator(".cm-content").inner_text()
+    expect(page.locator(".cm-content")).to_contain_text("the hub's version")  # the editor fills after it shows
     assert laptop.get(f"/p/{pid}/api/contents/same.txt").json()["content"] == "the laptop's version\n"
     # Deleting the other version resolves the conflict; the badge follows.
     assert laptop.delete(f"/p/{pid}/api/contents/{other}").status_code == 204

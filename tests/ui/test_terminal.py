@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import Server
+from tests.conftest import Server, wait_for
 
 from .conftest import signin
 
@@ -60,12 +60,16 @@ def test_reconnects_after_a_dropped_connection(page: object, client: Server, ter
     page.locator(".term-screen").click()
     page.keyboard.type("export MARK=kept; echo be''fore\n")
     expect(line(page, "before")).to_be_visible(timeout=20_000)
-    page.evaluate("window.salvus.page.ws.close()")  # as a network drop would
+    page.evaluate("() => { window.dropped = window.salvus.page.ws; window.dropped.close(); }")  # as a network drop would
+    # Typed at once, while the socket is still closing: the keys wait for the new connection.
+    page.keyboard.type("echo $MARK\n")  # the same shell
+    wait_for(lambda: page.evaluate("() => { const ws = window.salvus.page.ws; return !!ws && ws !== window.dropped"
+                                   " && ws.readyState === WebSocket.OPEN; }"), 30, "a new terminal connection")
     expect(page.locator(".term-status")).to_have_attribute("data-state", "connected", timeout=20_000)
     expect(line(page, "before")).to_be_visible()  # the scrollback came back
-    page.locator(".term-screen").click()
-    page.keyboard.type("echo $MARK\n")  # the same shell
     expect(line(page, "kept")).to_be_visible(timeout=20_000)
+    page.keyboard.type("echo a''gain\n")  # and typing goes on as usual
+    expect(line(page, "again")).to_be_visible(timeout=20_000)
 
 
 def test_unknown_terminal_says_so(page: object, client: Server) -> None:

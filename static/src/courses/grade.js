@@ -279,8 +279,10 @@ class GradePage {
 
   /** The total from the server after a change (it knows how overrides and tests add up). */
   async updateTotal() {
+    const seq = (this.totals = (this.totals || 0) + 1); // two quick saves: the later total wins
     try {
       const sub = await courses.submission(this.cid, this.aid, this.username);
+      if (seq !== this.totals) return;
       this.total.textContent = score(sub.total, sub.max_score);
     } catch {
       // Keep a local sum: better than a stale number.

@@ -36,15 +36,20 @@ export class TeacherView {
 
   async refresh() {
     this.lastRefresh = Date.now();
+    // The poll, a job's progress and the end of a job all refresh: only the latest answer draws
+    // (an older one would show a step going backwards until the next poll).
+    const seq = (this.refreshes = (this.refreshes || 0) + 1);
     let data;
     try {
       data = await courses.get(this.cid);
     } catch (err) {
+      if (seq !== this.refreshes) return;
       if (err.status === 401) return location.reload();
       if (!this.failed) toast(`Cannot refresh: ${err.message}`, 8000);
       this.failed = true;
       return;
     }
+    if (seq !== this.refreshes) return;
     this.failed = false;
     this.show(data);
   }
