@@ -108,9 +108,10 @@ class NotebookPage {
 
   open() {
     // A change event can arrive while the notebook is still being read: it is looked at once the
-    // first read is in (else an older read could land over a newer one).
-    this.ready = this.load();
-    return this.ready;
+    // first read is shown (else an older read could land over a newer one), not after the kernel.
+    const loading = this.load();
+    this.ready = Promise.race([loading, new Promise((resolve) => (this.shown = resolve))]);
+    return loading;
   }
 
   async load() {
@@ -151,6 +152,7 @@ class NotebookPage {
     } else this.saver.setState("saved");
     if (model.isNew) this.showNewBanner(model.name);
     this.jumpToCell(takeJump(this.path));
+    this.shown();
     await this.startKernel(model.content.metadata && model.content.metadata.kernelspec, spec);
   }
 

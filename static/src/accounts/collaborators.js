@@ -15,13 +15,16 @@ export function collaboratorsDialog(p) {
     const list = h("ul", { class: "collab-list", "aria-live": "polite" });
     const error = h("p", { class: "form-error", role: "alert", hidden: true });
     const fail = (err) => ((error.textContent = err.message), (error.hidden = false));
+    let loads = 0;
     const refresh = async () => {
+      const seq = ++loads; // two quick changes refresh twice: the later list wins
       let people;
       try {
         people = await collaborators.list(p.id);
       } catch (err) {
-        return fail(err);
+        return seq === loads ? fail(err) : undefined;
       }
+      if (seq !== loads) return;
       const others = people.filter((c) => c.role !== "owner");
       list.replaceChildren(
         ...people.map((c) =>

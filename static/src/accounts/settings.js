@@ -97,13 +97,16 @@ class SettingsPage {
   }
 
   async showTokens() {
+    const seq = (this.tokenLoads = (this.tokenLoads || 0) + 1); // after a create and a revoke: the later list wins
     let list;
     try {
       list = await tokens.list();
     } catch (err) {
+      if (seq !== this.tokenLoads) return;
       this.tokenList.replaceChildren(h("tr", {}, h("td", { colSpan: 7, class: "muted" }, `Cannot list tokens: ${err.message}`)));
       return;
     }
+    if (seq !== this.tokenLoads) return;
     if (!list.length) {
       this.tokenList.replaceChildren(h("tr", {}, h("td", { colSpan: 7, class: "muted empty" }, "No tokens yet.")));
       return;
