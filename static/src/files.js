@@ -42,6 +42,7 @@ class FileBrowser {
     this.selected = new Set();
     this.showTrash = false;
     this.feed = new ChangeFeed(this.pid);
+    window.salvus = { page: this };
   }
 
   layout() {
@@ -323,6 +324,7 @@ class FileBrowser {
 
   toggleTrash() {
     if (this.showTrash) return this.load();
+    clearTimeout(this.reloadTimer); // a listing reload still pending must not switch the view back
     this.showTrash = true;
     this.trashButton.classList.add("active");
     this.renderTrash();
@@ -377,7 +379,8 @@ class FileBrowser {
       if (this.showTrash || e.type.startsWith("snapshot")) return;
       if ([e.path, e.dest_path].some((p) => p != null && parent(p) === this.dir)) {
         clearTimeout(this.reloadTimer);
-        this.reloadTimer = setTimeout(() => this.load(), 300);
+        // The user may open the trash before it fires: then the reload is not theirs to see.
+        this.reloadTimer = setTimeout(() => !this.showTrash && this.load(), 300);
       }
     });
     await this.feed.start();

@@ -20,6 +20,9 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 # Sage's first plot or import in a fresh kernel can take a while on a 2-core CI machine.
 KERNEL_TIMEOUT_MS = 120_000
+# What expect() waits for by default (Playwright's is 5 s): a page answer that needs the server, on a
+# loaded 2-core machine. A check that holds returns at once; only a real failure waits this long.
+EXPECT_TIMEOUT_MS = 15_000
 
 
 def chromium_path() -> str | None:
@@ -34,6 +37,7 @@ def browser() -> Iterator[object]:
     path = chromium_path()
     if not path:
         pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield browser

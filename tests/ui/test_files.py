@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.conftest import Server
 
 from .conftest import signin
-from .hold import Hold, release_and_settle
+from .hold import Hold, pump_until, release_and_settle
 from .workspace_helpers import get_text, mkdir, put_text, unique, write_outside
 
 
@@ -177,4 +177,31 @@ def test_leaving_the_trash_before_it_loaded_keeps_the_listing(page: object, cont
     expect(row(page, "kept.txt")).to_be_visible()
     expect(page.locator("tr.trash-row")).to_have_count(0)
     expect(page.locator("button.trash-button")).not_to_have_class(re.compile(r"\bactive\b"))
+    assert not page.errors
+
+
+def test_a_reload_pending_when_the_trash_opens_does_not_leave_it(page: object, contents_client: Server) -> None:
+    """A change on disk schedules a listing reload (300 ms later); the trash opened meanwhile stays open, and the
+    Trash button then goes back to the files (a CI failure: the reload left the trash behind the user's back, so
+    the next click opened it again)."""
+    client = contents_client
+    folder = unique("files")
+    mkdir(client, folder)
+    put_text(client, f"{folder}/a.txt", "a\n")
+    page.clock.install()  # the page's timers run as usual until paused below
+    open_folder(page, client, folder)
+    expect(row(page, "a.txt")).to_be_visible()
+    page.evaluate("() => { window.heard = []; window.salvus.page.feed.addEventListener('change', (e) => window.heard.push(e.detail.path)); }")
+    page.clock.pause_at(page.evaluate("() => Date.now()") / 1000 + 1)  # from here timers fire only on run_for
+    write_outside(client, f"{folder}/b.txt", "b\n")
+    pump_until(page, lambda: page.evaluate(f"() => window.heard.includes('{folder}/b.txt')"), "the change event")
+    page.locator("button.trash-button").click()  # while the reload waits
+    expect(page.locator(".file-crumbs strong")).to_have_text("Trash")
+    page.clock.run_for(1000)  # the pending reload's time comes
+    page.clock.resume()
+    expect(page.locator(".file-crumbs strong")).to_have_text("Trash")
+    expect(page.locator("button.trash-button")).to_have_class(re.compile(r"\bactive\b"))
+    page.locator("button.trash-button").click()
+    expect(row(page, "b.txt")).to_be_visible()
+    expect(page.locator(".file-crumbs strong")).to_have_text(folder)
     assert not page.errors
