@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.accounts.conftest import PYTHON_ONLY, make_user
 from tests.conftest import REPO, Server, wait_for
