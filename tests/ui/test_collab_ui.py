@@ -414,6 +414,8 @@ def test_cells_show_when_the_room_is_live_not_after_the_kernel_list(browser: obj
     hold.wait(what="the page's kernel list")
     wait_for(lambda: cell_sources(a) == ["first = 1", "second = 2"], SYNC_S, "the cells while the kernel list is held")
     hold.release()
-    expect(a.locator(".kernel-status[data-status=idle]")).to_be_visible(timeout=KERNEL_TIMEOUT_MS)
+    # Then the page goes on to its kernel (whether one starts depends on the owner's kernel quota, which
+    # earlier tests of this module may have used up: not what is tested here).
+    expect(a.locator(".kernel-status")).not_to_have_attribute("data-status", "disconnected", timeout=KERNEL_TIMEOUT_MS)
     assert not a.errors, a.errors
     a.context.close()
