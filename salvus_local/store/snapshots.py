@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import rawstage
 from .errors import BadRequest, InsufficientStorage, NotFound, StoreError
 from .owner import as_owner
 from .state import ProjectState
@@ -193,47 +194,14 @@ class Snapshots:
         """Start the private index from the last snapshot or HEAD, so unchanged files are not re-added."""
         base = parent or self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).decode().strip()
         if base:
-            self.git("read-tree", base, index=True)
-            self.git("update-index", "-q", "--refresh", index=True, check=False)
+            self.git("read-tree", base, index=True)  # (its files are compared in _stage: no --refresh)
 
     def _stage(self) -> tuple[list[str], list[str]]:
-        """Stage deleted, modified and new files (skipping big ones) into the private index."""
-        def listed(*flags: str) -> set[str]:
-            out = self.git("ls-files", "-z", *flags, index=True)
-            return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
-
-        gone = listed("-d")
-        paths = sorted(listed("-m", "-o", "--exclude-standard") - gone)
-        with as_owner(self.root):
-            add, skipped = self._sizes(paths)
-        if gone:
-            # Removed first and by force: a deleted file may now sit beyond a link or a file.
-            data = "\0".join(sorted(gone)).encode("utf-8", "surrogateescape") + b"\0"
-            self.git("update-index", "-z", "--force-remove", "--stdin", input=data, index=True)
-        if add:
-            # --replace: a folder that became a file (or a link) replaces the entries below it, and back.
-            data = "\0".join(add).encode("utf-8", "surrogateescape") + b"\0"
-            self.git("update-index", "-z", "--add", "--remove", "--replace", "--stdin", input=data, index=True)
-        return sorted(gone) + add, skipped
-
-    def _sizes(self, paths: list[str]) -> tuple[list[str], list[str]]:
-        """Split paths into those to stage and those too large (or nested repositories) to skip."""
-        add: list[str] = []
-        skipped: list[str] = []
-        for rel in paths:
-            if rel.endswith("/"):  # a nested repository: not ours to snapshot
-                skipped.append(rel)
-                continue
-            try:
-                st = os.lstat(self.root / rel)
-            except OSError:
-                add.append(rel)  # deleted (--remove drops it), or git will say what is wrong
-                continue
-            if st.st_size > self.max_file_size:
-                skipped.append(rel)
-                continue
-            add.append(rel)
-        return add, skipped
+        """Stage the work tree's raw bytes (no attribute, filter or driver applies) into the private index."""
+        # Never `update-index --add` / `--refresh`: they apply the project's .gitattributes (a
+        # working-tree-encoding failed every snapshot, a filter ran its command); see rawstage.
+        return rawstage.stage(lambda *args, input=None: self.git(*args, input=input, index=True), self.root,
+                              self.private_dir / "stat-cache.json", self.max_file_size, lambda: as_owner(self.root))
 
     # History
     def history(self, path: str | None = None, limit: int = 200) -> list[dict[str, object]]:
@@ -259,7 +227,7 @@ class Snapshots:
         """Unified diff between two snapshots (of one path, or all)."""
         self._check_version(a)
         self._check_version(b)
-        out = self.git("diff", "--no-color", "--no-ext-diff", a, b, "--", *([path] if path else []))
+        out = self.git("diff", "--no-color", "--no-ext-diff", "--no-textconv", a, b, "--", *([path] if path else []))
         return out.decode("utf-8", "replace")
 
     def _check_version(self, version: str) -> None:
