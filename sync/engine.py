@@ -11,11 +11,15 @@ from __future__ import annotations
 import getpass
 import os
 import time
+from pathlib import Path
 from typing import Any
 
+from salvus_local.store.owner import as_owner
+from salvus_local.store.rawstage import stage
+
 from .git import Git
-from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, parse_status,
-                      read_blob, taken_in, tree_with, write_blob)
+from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, read_blob,
+                      taken_in, tree_with, write_blob)
 from .report import Report, SyncError
 from .rules import Entry, resolve_path
 from .session import Session, as_sync_error
@@ -96,41 +100,30 @@ class Syncer(Transport):
         """Commit every change in the work tree on the current branch (author: the account; message: the machine)."""
         # Local work must be a commit before anything merges into it: a merge can then never
         # overwrite an edit, and the edit travels with its ancestry instead of a timestamp.
-        keep, staged = self.stage_work_tree()
-        if not keep and not staged:
-            return  # nothing changed: git status compared work tree, index and HEAD in one pass
+        # Plumbing only (write-tree, commit-tree, update-ref): `git commit` refreshes the index
+        # through the project's .gitattributes filters and runs hooks.
+        self.stage_work_tree()
+        tree = self.git.out("write-tree")
         head = self.git.rev("HEAD")
-        if not head and not keep:
-            return  # an empty new repository: nothing to commit yet
-        if head and self.git.run("diff", "--cached", "--quiet", check=False).returncode == 0:
-            return  # the changes cancelled out (an edit undone in the index)
+        if tree == (self.git.out("rev-parse", f"{head}^{{tree}}") if head else EMPTY_TREE):
+            return
         message = f"Work on {self.machine}\n\nSalvus-Machine: {self.machine}\n"
-        self.git.run("commit", "-q", "--no-verify", "-F", "-", input=message.encode(), env=self._identity())
-        self.report.committed = self.git.rev("HEAD")
+        commit = self.git.out("commit-tree", tree, *(["-p", head] if head else []), "-F", "-",
+                              input=message.encode(), env=self._identity())
+        self.git.run("update-ref", "-m", f"salvus sync on {self.machine}: work", "HEAD", commit, head or ZERO)
+        self.report.committed = commit
 
-    def stage_work_tree(self, env: dict[str, str] | None = None) -> tuple[list[str], bool]:
-        """``git add`` every changed file under the size limit (into env's GIT_INDEX_FILE, if any).
-
-        Returns (the paths added, whether the index differed from HEAD before).
-        """
-        # One `git status` walks the tree once: stat data in the index lets it skip unchanged files
-        # (it also saves the refreshed stat data for the next run), and it tells staged changes too.
-        out = self.git.run("status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames",
-                           "--ignore-submodules=dirty", env=env).stdout
-        changed, staged = parse_status(out)
-        paths = sorted(p for p in changed if not p.endswith("/"))
-        keep = []
-        for rel in paths:
-            full = self.root / rel
-            if full.is_file() and not full.is_symlink() and full.stat().st_size > self.max_bytes:
-                self.report.refused.append(rel)  # over the limit: never committed, so never transferred
-            else:
-                keep.append(rel)
-        if keep:
-            data = "\0".join(keep).encode("utf-8", "surrogateescape") + b"\0"
-            self.git.run("add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul", input=data,
-                         env={"GIT_LITERAL_PATHSPECS": "1", **(env or {})})
-        return keep, staged
+    def stage_work_tree(self, env: dict[str, str] | None = None) -> list[str]:
+        """Stage the work tree's raw bytes, files under the size limit (into env's GIT_INDEX_FILE, if any); changed paths."""
+        # Raw bytes, never `git add`: a collaborator's `working-tree-encoding` made every sync fail,
+        # `eol`/`ident`/`filter` altered what was sent and a filter ran a command (store.rawstage).
+        index = Path((env or {}).get("GIT_INDEX_FILE") or self.git.git_dir / "index")
+        changed, skipped = stage(lambda *args, input=None: self.git.run(*args, input=input, env=env).stdout,
+                                 self.root, self.dir / f"stat-{index.name}.json", self.max_bytes,
+                                 lambda: as_owner(self.root))
+        # Over the limit: never committed, so never transferred (nested repositories are not ours).
+        self.report.refused += [p for p in skipped if not p.endswith("/")]
+        return changed
 
     def integrate(self, remote_tip: str) -> None:
         """Keep rewritten history, merge, then update the work tree to the merge."""
@@ -159,7 +152,7 @@ class Syncer(Transport):
         if self.git.is_ancestor(remote_tip, head):
             return head
         proc = self.git.run("merge-tree", "--write-tree", "-z", "--allow-unrelated-histories", head, remote_tip,
-                            check=False)
+                            check=False, **self._no_attributes())
         if proc.returncode not in (0, 1):
             raise SyncError(f"git merge-tree failed: {self.git.last_line(proc.stderr)}")
         tree, stages = parse_merge_tree(proc.stdout)
@@ -200,10 +193,9 @@ class Syncer(Transport):
                                             lambda path: self._other_host(new, path))
         # Index last but one, branch last: a kill before this point leaves HEAD at old and the
         # journal, and the next sync finishes the same update.
-        # --reset, not a bare read-tree: entries whose content did not change keep their stat data,
-        # so the refresh below stats the files instead of reading and hashing the whole tree.
+        # --reset keeps the stat data of unchanged entries; no --refresh: it reads files through the
+        # project's filters (stage_work_tree compares raw bytes with its own stat cache instead).
         self.git.run("read-tree", "--reset", new)
-        self.git.run("update-index", "-q", "--refresh", check=False)
         current = expect or old
         if current != new and self.git.rev(f"refs/heads/{self.branch}") != new:  # not done by a killed run
             self.git.run("update-ref", "-m", f"salvus sync on {self.machine}", f"refs/heads/{self.branch}", new,
@@ -237,6 +229,17 @@ class Syncer(Transport):
         name, email = name.strip() or "salvus-local", email.rstrip(">").strip() or "sync@salvus.local"
         return {"GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": email}
+
+    def _no_attributes(self) -> dict[str, Any]:
+        """Keyword arguments of Git.run under which git sees no .gitattributes (so no merge driver or filter runs)."""
+        # git 2.39 reads in-tree attributes from the work tree (relative to its working directory),
+        # then the index: run it in an empty folder given as the work tree, with an empty index.
+        empty = self.dir / "no-attributes"
+        with as_owner(self.root):
+            empty.mkdir(exist_ok=True)
+        env = {"GIT_DIR": str(self.git.git_dir), "GIT_WORK_TREE": str(empty), "GIT_INDEX_FILE": str(empty / "index"),
+               "GIT_ATTR_NOSYSTEM": "1"}
+        return {"env": env, "cwd": empty}
 
     def _other_host(self, commit: str, path: str) -> str:
         return other_host(self.git, commit, path, self.state.remote or "remote")

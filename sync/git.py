@@ -21,6 +21,7 @@ from typing import Any
 # fsync of objects and refs makes a crash leave old or new, never a torn ref.
 CONFIG = ("-c", "gc.auto=0", "-c", "maintenance.auto=false", "-c", "core.fsync=committed,reference",
           "-c", "core.quotepath=off", "-c", "core.hooksPath=/dev/null", "-c", "merge.directoryRenames=false",
+          "-c", "core.attributesFile=/dev/null",
           "-c", "merge.renames=true", "-c", "advice.detachedHead=false",
           # A hostile remote's tree entries '..', '.git', '/x' are refused while its objects arrive,
           # before any ref or file changes (fsck in strict mode turns those warnings into errors).
@@ -78,18 +79,18 @@ class Git:
         self._git_dir: Path | None = None
 
     def run(self, *args: str, input: bytes | None = None, check: bool = True, env: dict[str, str] | None = None,
-            timeout: float | None = None, on_stderr: Callable[[str], None] | None = None
-            ) -> subprocess.CompletedProcess:
-        """Run ``git ARGS`` in the work tree; raise GitError (one line) on failure when check.
+            timeout: float | None = None, on_stderr: Callable[[str], None] | None = None,
+            cwd: Path | None = None) -> subprocess.CompletedProcess:
+        """Run ``git ARGS`` in the work tree (or cwd); raise GitError (one line) on failure when check.
 
         on_stderr: called with each line of stderr as it comes (progress lines end in CR).
         """
         argv, full_env, run_as = self._command(args, env)
         try:
             if on_stderr is not None:
-                proc = _streaming(argv, self.root, full_env, input, on_stderr, run_as)
+                proc = _streaming(argv, cwd or self.root, full_env, input, on_stderr, run_as)
             else:
-                proc = subprocess.run(argv, cwd=self.root, env=full_env, input=input, capture_output=True,
+                proc = subprocess.run(argv, cwd=cwd or self.root, env=full_env, input=input, capture_output=True,
                                       check=False, timeout=timeout,
                                       stdin=None if input is not None else subprocess.DEVNULL, **run_as)
         except subprocess.TimeoutExpired:
