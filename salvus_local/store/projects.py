@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 from . import layout
 from .atomic import fsync_dir, os_error
+from .checkout import check_out
 from .db import Store
 from .errors import BadRequest, Conflict, NotFound, StoreError
 from .uids import ProjectUids, give_tree
@@ -160,9 +162,12 @@ class ProjectManager:
         try:
             # fsck every object as it arrives (--no-local: a path clone too), so a hostile tree entry
             # ('..', '.git') is refused before anything is checked out.
+            # --no-checkout: git would write the files through the clone's own .gitattributes
+            # (an encoding, a filter's command); checkout.check_out writes the stored bytes.
             repo = git.Repo.clone_from(url, tmp, progress=adapter, env=_with_fsck(env),
-                                       multi_options=["--no-recurse-submodules", "--no-local"])
+                                       multi_options=["--no-recurse-submodules", "--no-local", "--no-checkout"])
             _check_out_a_branch(repo)
+            check_out(tmp, _with_fsck(env))
         except git.GitCommandError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             # With a progress handler, git's own complaint ("fatal: …") is in its error_lines.
@@ -173,6 +178,10 @@ class ProjectManager:
                 raise BadRequest(f"git clone refused {url}: its history holds an unsafe or broken tree "
                                  f"({unsafe[0] if unsafe else 'fsck error'}); nothing was cloned") from None
             raise BadRequest(f"git clone failed: {detail[-1].strip() if detail else exc}") from None
+        except (subprocess.CalledProcessError, OSError) as exc:  # writing the files (check_out)
+            shutil.rmtree(tmp, ignore_errors=True)
+            why = exc.stderr.decode(errors="replace").strip() if isinstance(exc, subprocess.CalledProcessError) else exc
+            raise BadRequest(f"git clone of {url} could not write its files: {why}; nothing was cloned") from None
         # A clone of a salvus project keeps its id and title (when the id is free here), so its
         # .salvus/project.json is not rewritten and two machines syncing it agree.
         meta = layout.read_meta(tmp)
@@ -305,7 +314,8 @@ def _check_out_a_branch(repo: Any) -> None:
     names = [ref.remote_head for ref in repo.remotes[0].refs if ref.remote_head != "HEAD"]
     for name in ("main", "master", *sorted(names)):
         if name in names:
-            repo.git.checkout("-B", name, f"{repo.remotes[0].name}/{name}")
+            repo.git.branch("-f", "--track", name, f"{repo.remotes[0].name}/{name}")
+            repo.git.symbolic_ref("HEAD", f"refs/heads/{name}")
             return
 
 

@@ -13,7 +13,8 @@ DRIVER = ('[filter "x"]\n\tclean = touch clean-ran && cat\n\tsmudge = touch smud
           '[merge "x"]\n\tdriver = touch merge-ran && false\n')
 
 
-def test_sync_round_trip_with_hostile_attributes(laptops: tuple[Laptop, Laptop], hub: Path) -> None:
+def test_sync_round_trip_with_hostile_attributes(laptops: tuple[Laptop, Laptop], hub: Path, workdir: Path,
+                                                 sync_env: dict[str, str]) -> None:
     a, b = laptops
     for laptop in (a, b):  # drivers a session could configure: none may run
         with open(laptop.root / ".git" / "config", "a") as f:
@@ -26,8 +27,11 @@ def test_sync_round_trip_with_hostile_attributes(laptops: tuple[Laptop, Laptop],
     for path, data in files.items():  # the hub holds the bytes as written
         assert Git(hub).run("cat-file", "blob", f"main:{path}").stdout == data, path
     b.sync("pull")
+    c = Laptop(workdir, "laptop-c", sync_env).clone(hub)  # a fresh clone writes the bytes as stored too
     for path, data in files.items():
         assert (b.root / path).read_bytes() == data, path
+        assert (c.root / path).read_bytes() == data, path
+    assert not [p for p in c.files() if p.endswith("-ran")]
     # Both sides change the same filtered file and other files: a merge, files written raw both ways.
     a.write("c.dat", b"\x00a side\xff\n")
     a.write("a.txt", b"from a\r\n")
