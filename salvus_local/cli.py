@@ -153,10 +153,13 @@ def _reexec_without_token(args: list[str] | None) -> None:
     if args is not None:
         return  # called from Python: there is no command line to hide
     other = (set(cli.commands) | set(cli.lazy)) - {"serve", "desktop"}  # their own --token options (sync login) mean other things
-    if any(arg in other for arg in sys.argv[1:]):
+    secrets = ARGV_SECRETS
+    if _is_sync_login(sys.argv[1:]):
+        secrets = {"--token": "SALVUS_SYNC_TOKEN"}  # the hub's sync token (sync login reads this variable)
+    elif any(arg in other for arg in sys.argv[1:]):
         return
     rest, found = sys.argv[1:], False
-    for flag, variable in ARGV_SECRETS.items():
+    for flag, variable in secrets.items():
         rest, value = scrub_token_argv(rest, flag)
         if value is not None:
             os.environ[variable], found = value, True
@@ -165,6 +168,11 @@ def _reexec_without_token(args: list[str] | None) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     os.execv(sys.executable, [sys.executable, "-m", "salvus_local", *rest])
+
+
+def _is_sync_login(argv: list[str]) -> bool:
+    """True for `salvus-local [...] sync [...] login ...` (its --token is a hub's sync token)."""
+    return "sync" in argv and "login" in argv[argv.index("sync") + 1:]
 
 
 def _merged(ctx: click.Context, options: dict[str, Any]) -> dict[str, Any]:

@@ -280,7 +280,8 @@ def _hub_url(obj: Ctx, hub: str, root: Path) -> str:
 @sync.command()
 @click.argument("hub")
 @click.option("--token", default=None, help="An API token of scope sync made on the hub (for scripts; default: "
-                                            "$SALVUS_SYNC_TOKEN, else a code to approve on the hub).")
+                                            "$SALVUS_SYNC_TOKEN, else a code to approve on the hub). Moved out of "
+                                            "the command line (ps) at once; $SALVUS_SYNC_TOKEN never shows there.")
 @click.option("--no-browser", is_flag=True, help="Only print the approve page's address (never open a browser).")
 @click.pass_obj
 def login(obj: Ctx, hub: str, token: str | None, no_browser: bool) -> None:

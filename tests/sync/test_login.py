@@ -176,3 +176,27 @@ def test_a_pending_login_survives_a_hub_restart(start_server, workdir: Path, syn
     db = (data / "salvus.db").read_bytes() + b"".join(p.read_bytes() for p in data.glob("salvus.db-wal"))
     assert code.replace("-", "").encode() not in db
     assert alice.post("/api/sync/device/approve", json={"user_code": code}).status_code == 404
+
+
+def test_login_token_given_in_argv_leaves_it_at_once(workdir: Path, sync_env: dict[str, str]) -> None:
+    """`sync login --token T`: while the command runs (here: asking a "hub" that never answers), T is not in its argv."""
+    import secrets
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    token = f"argv-{secrets.token_hex(16)}"
+    argv = [sys.executable, "-m", "salvus_local", "sync", "--data-dir", str(workdir / "data"), "login", url,
+            "--token", token]
+    proc = subprocess.Popen(argv, env=sync_env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        listener.settimeout(120)
+        conn, _ = listener.accept()  # the command now checks the token with the "hub": past any re-exec
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+        conn.close()
+    finally:
+        listener.close()
+        out, err = proc.communicate(timeout=120)
+    assert b"login" in cmdline and token.encode() not in cmdline, cmdline
+    assert token not in out + err
+    assert proc.returncode != 0 and len(err.strip().splitlines()) == 1, err
