@@ -21,7 +21,7 @@ NOT_FOUND = ("not found", "does not appear to be a git repository", "returned er
 
 @dataclass
 class Failure:
-    """What went wrong: ``kind`` (auth, forbidden, not_found, offline, disk_full, other), the message, offline."""
+    """What went wrong: ``kind`` (auth, forbidden, not_found, offline, disk_full, dubious_ownership, other), message."""
 
     kind: str
     message: str
@@ -59,6 +59,15 @@ def explain(stderr: str, url: str, has_token: bool, doing: str) -> Failure:
                    "git's integrity check failed")
         return Failure("unsafe_remote", f"refused to {doing} {url}: its history holds an unsafe or broken tree "
                                         f"({why}); nothing was changed here, do not sync with it")
+    if "dubious ownership" in low:
+        # git (as the project's user) refuses a repository folder another user owns; it then says
+        # "could not read from remote repository", which alone would read as offline.
+        where = next((ln.split("repository at", 1)[1].strip(" '\"") for ln in stderr.splitlines()
+                      if "dubious ownership in repository at" in ln), url)
+        return Failure("dubious_ownership",
+                       f"cannot {doing} {url}: git refuses the repository {where} because it is owned by another "
+                       f"user than this project's; give that folder to the project's owner (chown -R), or trust it: "
+                       f"git config --system --add safe.directory {where}")
     if any(s in low for s in AUTH):
         if has_token:
             return Failure("auth", f"Your sync token for {hub} was revoked or expired: run "

@@ -15,7 +15,7 @@ from .git import Git
 from .state import SyncState, private_dir
 
 # Failures that retrying will not fix: the badge says "error" (with last_error) instead of "offline".
-USER_ACTION = ("auth", "forbidden", "not_found", "disk_full", "other")
+USER_ACTION = ("auth", "forbidden", "not_found", "disk_full", "dubious_ownership", "other")
 
 
 def project_status(root: Path) -> dict[str, Any]:

@@ -112,3 +112,22 @@ def test_progress_bars_on_a_terminal_and_history_on_request(laptops: tuple[Lapto
     assert "[" not in plain.stderr and "snapshots" not in plain.stdout
     assert Git(hub).rev("refs/salvus/machines/laptop-a/snapshots") != Git(a.root).rev("refs/salvus/snapshots")
     assert json.loads(a.cli("status", "-p", a.project, "--json").stdout)["state"] == "synced"
+
+
+def test_a_remote_folder_of_another_owner_says_dubious_ownership_not_offline(laptops: tuple[Laptop, Laptop],
+                                                                              hub: Path) -> None:
+    """A path remote owned by another uid than the project's: git refuses it; the message says why and what to fix."""
+    import pytest
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the remote to another uid")
+    a, _b = laptops
+    for base, dirs, files in os.walk(hub):  # root's now: readable by the project's uid, but not its own
+        for name in [base, *(os.path.join(base, n) for n in dirs + files)]:
+            os.lchown(name, 0, 0)
+    proc = a.sync("pull", check=False)
+    assert proc.returncode != 0
+    err = proc.stderr.strip()
+    assert len(err.splitlines()) == 1 and "offline" not in err, err
+    assert "owned by another user" in err and "safe.directory" in err and str(hub) in err, err
+    assert a.status()["error_kind"] == "dubious_ownership"
