@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from salvus_local.store.owner import as_owner
+from salvus_local.store.rawstage import pending
+
 from .git import Git
 from .state import SyncState, private_dir
 
@@ -32,8 +35,9 @@ def project_status(root: Path) -> dict[str, Any]:
         ahead, behind = int(counts[0]), int(counts[1])
     elif head:
         ahead = int(git.out("rev-list", "--count", head))
-    listed = git.run("ls-files", "-z", "-m", "-d", "-o", "--exclude-standard").stdout.split(b"\0")
-    uncommitted = len({p for p in listed if p})
+    # Not `ls-files -m`: it reads files through the project's .gitattributes filters (store.rawstage).
+    uncommitted = pending(lambda *args, input=None: git.run(*args, input=input).stdout, git.root,
+                          private_dir(git.git_dir) / "stat-index.json", 2**62, lambda: as_owner(git.root))
     url = git.run("remote", "get-url", state.remote, check=False).stdout.decode().strip() if state.remote else ""
     failed = bool(state.last_error) and (state.last_sync or 0) < (state.last_attempt or 0)
     label = ("conflict" if state.conflicts else "not linked" if not state.remote

@@ -51,7 +51,7 @@ def stage(run: Run, root: Path, cache_path: Path, max_size: int,
     for (rel, st), oid in zip(todo, oids):
         if oid is None:
             continue
-        mode = "120000" if stat.S_ISLNK(st.st_mode) else "100755" if st.st_mode & 0o100 else "100644"
+        mode = _mode(st)
         if tracked.get(rel) != (mode, oid):
             lines.append(f"{mode} {oid}\t{rel}")
             changed.append(rel)
@@ -66,6 +66,16 @@ def stage(run: Run, root: Path, cache_path: Path, max_size: int,
         if keep != _load(cache_path):
             atomic_write(cache_path, json.dumps(keep).encode(), "stat cache")
     return sorted(removed + changed), sorted(skipped)
+
+
+def pending(run: Run, root: Path, cache_path: Path, max_size: int, rights: Rights = nullcontext) -> int:
+    """How many paths ``stage`` would change (gone, new, other bytes); hashes files whose stat changed, writes nothing."""
+    tracked = _tracked(run)
+    untracked = _names(run("ls-files", "-z", "-o", "--exclude-standard"))
+    with rights():
+        removed, todo, _skipped = _scan(root, tracked, untracked, _load(cache_path), max_size)
+    oids = _hash(run, root, todo, rights, write=False)
+    return len(removed) + sum(1 for (rel, st), oid in zip(todo, oids) if tracked.get(rel) != (_mode(st), oid))
 
 
 def _scan(root: Path, tracked: dict[str, tuple[str, str]], untracked: list[str], cache: dict[str, list[object]],
@@ -94,6 +104,10 @@ def _scan(root: Path, tracked: dict[str, tuple[str, str]], untracked: list[str],
         else:
             add.append((rel, st))
     return removed, add, skipped
+
+
+def _mode(st: os.stat_result) -> str:
+    return "120000" if stat.S_ISLNK(st.st_mode) else "100755" if st.st_mode & 0o100 else "100644"
 
 
 def _tracked(run: Run) -> dict[str, tuple[str, str]]:
@@ -136,14 +150,15 @@ def _lstat(root: Path, rel: str, folders: dict[str, bool]) -> os.stat_result | N
         return None
 
 
-def _hash(run: Run, root: Path, entries: list[tuple[str, os.stat_result]], rights: Rights) -> list[str | None]:
+def _hash(run: Run, root: Path, entries: list[tuple[str, os.stat_result]], rights: Rights,
+          write: bool = True) -> list[str | None]:
     """Blob ids of the entries' raw bytes (written to the object store; None: vanished): one batch, links alone."""
     result: dict[str, str] = {}
     batch = [rel for rel, st in entries
              if stat.S_ISREG(st.st_mode) and "\n" not in rel and not rel.startswith('"')]
     if batch:
         try:
-            out = run("hash-object", "-w", "--no-filters", "--stdin-paths",
+            out = run("hash-object", *(["-w"] if write else []), "--no-filters", "--stdin-paths",
                       input="".join(f"{rel}\n" for rel in batch).encode("utf-8", "surrogateescape"))
             result.update(zip(batch, out.decode().split()))
         except Exception:  # a file deleted meanwhile (or a full disk): one at a time below says which
@@ -156,7 +171,8 @@ def _hash(run: Run, root: Path, entries: list[tuple[str, os.stat_result]], right
                 data = os.fsencode(os.readlink(root / rel)) if stat.S_ISLNK(st.st_mode) else _read(root / rel)
         except OSError:
             continue  # gone since it was listed: the next pass sees it gone
-        result[rel] = run("hash-object", "-w", "--no-filters", "--stdin", input=data).decode().strip()
+        result[rel] = run("hash-object", *(["-w"] if write else []), "--no-filters", "--stdin",
+                          input=data).decode().strip()
     return [result.get(rel) for rel, _ in entries]
 
 
