@@ -134,10 +134,13 @@ class Budget:
 
     def should_compact(self, stored: int, state: int, quiet: bool = False) -> bool:
         """True when stored bytes are well above the size of the document they encode (``state``: its size
-        at the last compaction).  ``quiet`` (the room is saved, nothing is changing): compact after
-        COMPACT_FLOOR new bytes, since the document may have shrunk since (a big insert, compacted, then
-        deleted)."""
-        return stored > state + COMPACT_FLOOR if quiet else stored > COMPACT_RATIO * state + COMPACT_FLOOR
+        at the last compaction).  ``quiet`` (the room is saved, nothing is changing): compact once any
+        update came after the last compaction and the history is over COMPACT_FLOOR, since the document
+        may have shrunk since (a 4 MB insert compacted, then deleted: the history stays 4 MB, which a
+        ``state + COMPACT_FLOOR`` rule never catches).  After a compaction stored == state: no repeat."""
+        if quiet:
+            return stored > state and stored > COMPACT_FLOOR
+        return stored > COMPACT_RATIO * state + COMPACT_FLOOR
 
     def refusal(self, project_id: str, stored: int, adding: int) -> tuple[int, str] | None:
         """(close code, message) when ``adding`` more bytes must be refused, else None."""

@@ -178,3 +178,14 @@ def test_a_client_that_stops_reading_blocks_nobody(start_server) -> None:
         writer.disconnect()
         reader.disconnect()
         stalled.close()
+
+
+def test_a_quiet_room_whose_document_shrank_is_compacted() -> None:
+    """CI caught it: the last size-triggered compaction ran right after a 4 MB insert (state = 4 MB), the delete
+    then left 4 MB of history for a 300-byte document, and the old quiet rule (state + 1 MB) never fired."""
+    from salvus_local.collab.guard import Budget
+    budget = Budget()
+    assert budget.should_compact(4 * MB + 40, 4 * MB, quiet=True)  # an update since: the document may have shrunk
+    assert not budget.should_compact(4 * MB, 4 * MB, quiet=True)   # just compacted: no repeat every tick
+    assert not budget.should_compact(MB // 2, 300, quiet=True)      # small history: left alone
+    assert not budget.should_compact(4 * MB + 40, 4 * MB)           # while edits flow: the size rule only
