@@ -18,7 +18,7 @@ from salvus_local.store.owner import as_owner
 from salvus_local.store.rawstage import stage
 
 from .git import Git
-from .objects import (notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, read_blob,
+from .objects import (ZERO, notebooks_changed_on_both_sides, open_conflicts, other_host, parse_merge_tree, read_blob,
                       taken_in, tree_with, write_blob)
 from .report import Report, SyncError
 from .rules import Entry, resolve_path
@@ -29,7 +29,6 @@ from .worktree import apply_tree
 
 __all__ = ["Report", "SNAPSHOTS", "SyncError", "Syncer", "as_sync_error"]
 
-ZERO = "0" * 40
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
 

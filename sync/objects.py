@@ -41,29 +41,6 @@ def parse_merge_tree(out: bytes) -> tuple[str, dict[str, dict[int, Entry]]]:
     return tree, stages
 
 
-def parse_status(out: bytes) -> tuple[set[str], bool]:
-    """Parse `git status --porcelain=v2 -z`: (paths changed in the work tree or untracked, index differs from HEAD)."""
-    fields = out.split(b"\0")
-    paths: set[str] = set()
-    staged = False
-    i = 0
-    while i < len(fields):
-        item, i = fields[i], i + 1
-        kind = item[:1]
-        if kind == b"?":
-            paths.add(item[2:].decode("utf-8", "surrogateescape"))
-        elif kind in (b"1", b"2"):  # 1 XY sub mH mI mW hH hI path; 2 … Xscore path NUL origPath
-            parts = item.split(b" ", 8 if kind == b"1" else 9)
-            staged = staged or parts[1][:1] != b"."
-            if parts[1][1:2] != b".":
-                paths.add(parts[-1].decode("utf-8", "surrogateescape"))
-            i += kind == b"2"
-        elif kind == b"u":  # unmerged: u XY sub m1 m2 m3 mW h1 h2 h3 path
-            paths.add(item.split(b" ", 10)[-1].decode("utf-8", "surrogateescape"))
-            staged = True
-    return paths, staged
-
-
 def taken_in(git: Git, tree: str) -> Callable[[str], bool]:
     """A predicate: is this path in tree (so a file saved beside must not use it)?"""
     out = git.run("ls-tree", "-r", "-z", "--name-only", tree).stdout.decode("utf-8", "surrogateescape")

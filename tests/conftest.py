@@ -31,6 +31,7 @@ Teardown of every server sends SIGTERM, waits, and fails the test if any process
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -394,3 +395,17 @@ def _tmp_path_reachable(request: pytest.FixtureRequest) -> None:
     """Tests that hand tmp_path to a server as its data dir need it reachable by sessions too."""
     if "tmp_path" in request.fixturenames:
         reachable_by_sessions(request.getfixturevalue("tmp_path"))
+
+
+@contextlib.contextmanager
+def small_tmpfs(path: Path, size_mb: int) -> Iterator[Path]:
+    """Mount a real tmpfs of size_mb MB at path (an empty folder) for a full-disk test; the test is skipped
+    where mount is not allowed (not root, no CAP_SYS_ADMIN). Unmounted (lazily) afterwards."""
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_mb}m,mode=0711", "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f"cannot mount a small file system here: {proc.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)

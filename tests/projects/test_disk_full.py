@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import resource
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import small_tmpfs
 from tests.projects.conftest import SERVER_ARGS, Client
 
 LIMIT = 4 * 1024 * 1024
@@ -45,13 +45,8 @@ def test_write_refused_by_the_disk_keeps_old_content(start_server) -> None:
 @pytest.fixture
 def small_disk() -> Iterator[Path]:
     """A 16 MB tmpfs (a real, small file system); skipped where mount is not allowed."""
-    path = Path(tempfile.mkdtemp(prefix="salvus-small-"))
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0711", "tmpfs", str(path)],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        pytest.skip(f"cannot mount a small file system here: {proc.stderr.strip()}")
-    yield path
-    subprocess.run(["umount", "-l", str(path)], check=False)
+    with small_tmpfs(Path(tempfile.mkdtemp(prefix="salvus-small-")), 16) as path:
+        yield path
 
 
 def test_a_snapshot_on_a_full_disk_says_so(start_server, small_disk: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from salvus_sync.git import Git
 from tests.accounts.conftest import PYTHON_ONLY, make_user
-from tests.conftest import Server, free_port, wait_for
+from tests.conftest import Server, free_port, small_tmpfs, wait_for
 
 from .conftest import Laptop, fsck, give_to_sessions, sync_token
 from .test_reliability import TRIALS, _git_alive, start_sync
@@ -190,14 +190,9 @@ def test_hub_killed_mid_transfer_then_the_next_sync_completes(start_server, work
 @pytest.fixture
 def small_disk(workdir: Path) -> Iterator[Path]:
     """A 12 MB tmpfs (a real, small file system); skipped where mount is not allowed."""
-    path = workdir / "small-disk"
-    path.mkdir()
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m,mode=0711", "tmpfs", str(path)],
-                          capture_output=True, text=True)
-    if proc.returncode:
-        pytest.skip(f"cannot mount a small file system here: {proc.stderr.strip()}")
-    yield path
-    subprocess.run(["umount", "-l", str(path)], check=False)
+    (workdir / "small-disk").mkdir()
+    with small_tmpfs(workdir / "small-disk", 12) as path:
+        yield path
 
 
 def fill_up(disk: Path, leave_kb: int) -> Path:
