@@ -76,7 +76,7 @@ run: setup session-access
 # salvus-local refuses to start otherwise; here we add only the search bit (o+x) on the way.
 session-access:
 	@if [ -n "$(IS_ROOT)" ]; then \
-	  for target in "$$(readlink -f $(PY))" "$$($(PY) -c 'import os, sys; print(os.path.dirname(os.__file__))')" "$(CURDIR)/salvus_local"; do \
+	  for target in "$$(readlink -f $(PY))" "$$($(PY) -c 'import os, sys; print(os.path.dirname(os.__file__))')" "$(CURDIR)/salvus_local" "$$($(VENV)/bin/python -c 'from salvus_local.config import default_data_dir; print(default_data_dir())' 2>/dev/null || echo /)/x"; do \
 	    d="$$target"; \
 	    while [ "$$d" != / ]; do \
 	      d=$$(dirname "$$d"); \
